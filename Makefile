@@ -1,0 +1,76 @@
+# Fleetwatch. `make demo` runs the main job on embedded defaults; `make test` runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+# The suite runs on the local PostgreSQL as two roles (see README, "Database roles");
+# export DATABASE_URL / DATABASE_OWNER_URL to point it elsewhere.
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+PG_SUPERUSER ?= postgres
+TEST_DATABASE_URL ?= postgres://fleetwatch@$(PG_HOST):$(PG_PORT)/fleetwatch
+TEST_DATABASE_OWNER_URL ?= postgres://fleetwatch_owner@$(PG_HOST):$(PG_PORT)/fleetwatch
+PYTEST_ARGS ?=
+
+.PHONY: help venv test demo serve worker beat lint migrate db-roles bench bench-ledger bench-stats
+
+help:
+	@echo "make demo    the main job on embedded defaults (SQLite, in-process checks, local storage)"
+	@echo "make test    create .venv if missing and run the whole test suite on PostgreSQL"
+	@echo "make serve | worker | beat | lint | bench | bench-ledger | bench-stats"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	# constraints.txt is what CI tested; torch==2.13.0 is the CPU build on the machine's disk.
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[alibi,dev]'
+	touch $(STAMP)
+
+db-roles:
+	@PG_HOST=$(PG_HOST) PG_PORT=$(PG_PORT) PG_SUPERUSER=$(PG_SUPERUSER) bash .ci/postgres-roles
+
+test: venv
+	@if DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(MAKE) --no-print-directory -s db-roles; then \
+	    export DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)}; \
+	    export DATABASE_OWNER_URL=$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)}; \
+	else \
+	    echo "PostgreSQL is not reachable: running on SQLite; PostgreSQL tests will be skipped"; \
+	fi; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+migrate: venv
+	@if [ -n "$$DATABASE_OWNER_URL" ]; then $(PY) manage.py migrate --database owner; \
+	else $(PY) manage.py migrate; fi
+
+demo: venv migrate
+	$(PY) manage.py healthcheck
+	$(PY) manage.py audit_verify
+
+serve: migrate
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+worker: venv
+	$(VENV)/bin/celery -A fleetwatch worker --loglevel INFO
+
+beat: venv
+	$(VENV)/bin/celery -A fleetwatch beat --loglevel INFO
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: bench-ledger bench-stats
+
+bench-ledger: venv db-roles
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} DATABASE_OWNER_URL=$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)} \
+	    $(PY) benchmarks/bench_ledger.py
+
+bench-stats: venv
+	$(PY) benchmarks/bench_stats.py

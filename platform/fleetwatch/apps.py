@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FleetwatchConfig(AppConfig):
+    name = "fleetwatch"
+    verbose_name = "Fleetwatch"

@@ -1,0 +1,160 @@
+"""Fleetwatch settings: one module, read from the environment (12-factor).
+
+Embedded defaults (SQLite under ``var/``, no broker, local storage) make ``make demo`` work on a
+laptop; production sets ``FLEETWATCH_ENV=production`` plus the variables in the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from fleetwatch.databases import databases
+from fleetwatch.env import envbool, envchoice, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(envstr("FLEETWATCH_VAR_DIR", str(BASE_DIR / "var")))
+
+FLEETWATCH_ENV = envchoice("FLEETWATCH_ENV", "development", ("development", "production"))
+PRODUCTION = FLEETWATCH_ENV == "production"
+
+DEBUG = envbool("DEBUG", "False")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG=true is refused when FLEETWATCH_ENV=production")
+
+# A development key is only acceptable off production; production must supply its own.
+SECRET_KEY = envstr("SECRET_KEY", None if PRODUCTION else "dev-only-insecure-key-" + "x" * 40)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "audit.ledger",
+    "fleetwatch",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "audit.ledger.middleware.CorrelationIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fleetwatch.urls"
+WSGI_APPLICATION = "fleetwatch.wsgi.application"
+ASGI_APPLICATION = "fleetwatch.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+# DATABASE_URL: the runtime role the application connects as (SELECT/INSERT only on the ledger).
+# DATABASE_OWNER_URL: the role that owns the tables and runs ``migrate --database owner``.
+DATABASES = databases(
+    envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'fleetwatch.sqlite3'}"),
+    envstr("DATABASE_OWNER_URL", "") or None,
+)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Security ---------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(PRODUCTION))
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", str(PRODUCTION))
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", str(PRODUCTION))
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0", minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", str(PRODUCTION))
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", str(PRODUCTION))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
+
+# --- Storage ----------------------------------------------------------------------------------
+FLEETWATCH_STORAGE_DIR = Path(envstr("FLEETWATCH_STORAGE_DIR", str(VAR_DIR / "storage")))
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(FLEETWATCH_STORAGE_DIR)},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- API --------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Fleetwatch API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False}
+
+# --- Celery -----------------------------------------------------------------------------------
+# Without a broker the checks run in-process (``manage.py run_checks``); ``memory://`` only keeps
+# the Celery app importable. Time limits must stay below the broker's visibility timeout, or Redis
+# would redeliver a task that is still legitimately running.
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "memory://")
+CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND", "") or None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = False  # opted into per task, only where a claim makes it idempotent
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+FLEETWATCH_VISIBILITY_TIMEOUT = envint("FLEETWATCH_VISIBILITY_TIMEOUT", "3600", minimum=10)
+CELERY_TASK_TIME_LIMIT = envint("FLEETWATCH_TASK_TIME_LIMIT", "1800", minimum=5)
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 30, CELERY_TASK_TIME_LIMIT * 9 // 10)
+if CELERY_TASK_TIME_LIMIT >= FLEETWATCH_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"FLEETWATCH_TASK_TIME_LIMIT={CELERY_TASK_TIME_LIMIT} must be below "
+        f"FLEETWATCH_VISIBILITY_TIMEOUT={FLEETWATCH_VISIBILITY_TIMEOUT}"
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": FLEETWATCH_VISIBILITY_TIMEOUT}
+
+# --- Logging ----------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+}

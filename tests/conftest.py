@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from tests.support import database
+from tests.support.services import REDIS_URL, missing_service
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request: pytest.FixtureRequest, django_test_environment: None,
+                    django_db_blocker: Any) -> Iterator[None]:
+    if not (database.is_postgres() and database.has_owner()):
+        # SQLite (the embedded path): Django's own test database handling is right.
+        from django.test.utils import setup_databases, teardown_databases
+
+        with django_db_blocker.unblock():
+            config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        yield
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=0)
+        return
+
+    from django.conf import settings
+
+    name = "test_" + settings.DATABASES["default"]["NAME"]
+    with django_db_blocker.unblock():
+        database.create_test_database(name)
+        database.point_aliases_at(name)
+        call_command("migrate", database="owner", interactive=False, verbosity=0)
+        database.grant_flush_to_runtime()
+        database.exclude_ledger_from_flush()
+    yield
+    with django_db_blocker.unblock():
+        database.drop_test_database(name)
+
+
+@pytest.fixture(autouse=True)
+def _empty_ledger_after_transactional_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
+    if transactional and database.is_postgres() and database.has_owner():
+        database.empty_ledger()
+
+
+@pytest.fixture
+def postgres() -> None:
+    """Use in tests that are about PostgreSQL behaviour (roles, triggers, locks)."""
+    if not (database.is_postgres() and database.has_owner()):
+        missing_service("PostgreSQL with DATABASE_URL and DATABASE_OWNER_URL set (two roles)")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database reserved for the suite (``FLEETWATCH_TEST_REDIS_URL``), flushed first."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError:
+        missing_service(f"Redis at {REDIS_URL}")
+    client.flushdb()
+    return REDIS_URL
