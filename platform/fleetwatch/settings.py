@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "audit.ledger",
     "fleetwatch",
+    "registry",
+    "monitors",
 ]
 
 MIDDLEWARE = [
