@@ -73,9 +73,11 @@ def ledger_verify(*, expected_head: ChainHead | None = None, using: str = "defau
     head = ChainHead(expected_sequence - 1, previous_hash)
     if expected_head is not None:
         if expected_head.sequence > head.sequence:
-            return VerifyResult(count, head, head.sequence + 1,
-                                f"entries {head.sequence + 1}..{expected_head.sequence} were removed "
-                                f"(the kept head is {expected_head.sequence}, the chain ends at {head.sequence})")
+            return VerifyResult(
+                count, head, head.sequence + 1,
+                f"entries {head.sequence + 1}..{expected_head.sequence} were removed "
+                f"(the kept head is {expected_head.sequence}, the chain ends at {head.sequence})",
+            )
         if expected_head.sequence > 0:
             kept = LedgerEntry.objects.using(using).filter(sequence=expected_head.sequence)
             stored = kept.values_list("entry_hash", flat=True).first()

@@ -115,9 +115,9 @@ def test_four_processes_appending_at_once_leave_one_chain_without_gaps():
 ])
 def test_the_runtime_role_can_neither_change_the_ledger_nor_its_guards(statement):
     _chain(2)
-    with database.runtime_connect(autocommit=True) as conn:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(statement)
+    with database.runtime_connect(autocommit=True) as conn, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(statement)
     assert ledger_verify().entries == 2
 
 

@@ -1,0 +1,42 @@
+import platform
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from tests.support.celery_worker import celery_worker, client_app
+
+REPO = Path(__file__).resolve().parents[2]
+STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
+
+
+def test_platform_is_a_plain_folder_never_a_package():
+    assert not (REPO / "platform" / "__init__.py").exists()
+
+
+def test_platform_is_the_standard_librarys_under_pytest():
+    assert Path(platform.__file__).resolve().parent == STDLIB
+    assert platform.system()  # the real module answers
+
+
+def test_platform_is_the_standard_librarys_from_the_repo_root():
+    out = subprocess.run(
+        [sys.executable, "-c", "import platform, fleetwatch, registry; print(platform.__file__)"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert Path(out).resolve().parent == STDLIB
+
+
+def test_ruff_guards_against_shadowing_standard_library_modules():
+    config = (REPO / "pyproject.toml").read_text()
+    assert '"A"' in config  # flake8-builtins, whose A005 flags a module shadowing the stdlib
+
+
+@pytest.mark.django_db(transaction=True)
+def test_platform_is_the_standard_librarys_inside_a_celery_worker(redis_url):
+    with celery_worker(redis_url) as worker:
+        result = client_app(redis_url).send_task("fleetwatch.probe_worker").get(timeout=60)
+    assert Path(result["platform_module"]).resolve().parent == STDLIB
+    assert result["pid"] not in (worker.pid, __import__("os").getpid())
