@@ -56,7 +56,7 @@ serve: migrate
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 worker: venv
-	$(VENV)/bin/celery -A fleetwatch worker --loglevel INFO
+	$(VENV)/bin/celery -A fleetwatch worker --queues celery,sweep,checks --loglevel INFO
 
 beat: venv
 	$(VENV)/bin/celery -A fleetwatch beat --loglevel INFO

@@ -113,7 +113,8 @@ class MonitoredModel(models.Model):
         ordering = ("slug",)
         constraints = (
             models.CheckConstraint(
-                condition=Q(validator__isnull=True) | Q(developer__isnull=True) | ~Q(validator=F("developer")),
+                condition=(Q(validator__isnull=True) | Q(developer__isnull=True)
+                           | ~Q(validator=F("developer"))),
                 name="registry_validator_is_not_developer",
                 violation_error_message="the validator must not be the developer",
             ),
