@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from fleetwatch.views import health
@@ -7,5 +7,6 @@ from fleetwatch.views import health
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include("registry.api.urls")),
     path("health/", health, name="health"),
 ]

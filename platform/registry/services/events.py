@@ -1,0 +1,83 @@
+"""External events: what happened outside the models (a campaign, a launch, a pipeline change)
+that a check's findings are matched against."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from audit.ledger import record
+from fleetwatch.roles import MODEL_RISK
+from registry.documents import Reader, choice, iso, join, moment, string
+from registry.models import ExternalEvent
+from registry.permissions import can_write_data, has_role, visible_models
+from registry.services.audit import actor_for, record_refusal, with_operator
+from registry.services.errors import RegistryPermissionDenied, RegistryValidationError
+
+EVENT_REQUIRED = ("kind", "title", "starts_at")
+EVENT_OPTIONAL = ("description", "ends_at", "models")
+
+
+def event_snapshot(event: ExternalEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "title": event.title,
+        "starts_at": iso(event.starts_at),
+        "ends_at": iso(event.ends_at),
+        "models": sorted(m.slug for m in event.affected_models.all()),
+    }
+
+
+def external_event_create(*, data: dict[str, Any], user: Any) -> ExternalEvent:
+    """Record an external event from ``data`` (``kind``, ``title``, ``starts_at``, optional
+    ``description``, ``ends_at`` and ``models``: slugs; none means the whole fleet).
+
+    The user must be allowed to write data for every model named; a fleet-wide event needs the
+    model risk role.
+    """
+    r = Reader()
+    m = r.mapping(data, "", EVENT_REQUIRED, EVENT_OPTIONAL) or {}
+    kind = r.get(m, "kind", "", choice(ExternalEvent.Kind.values))
+    title = r.get(m, "title", "", string(max_length=200, blank=False))
+    description = r.get(m, "description", "", string(), "")
+    starts_at = r.get(m, "starts_at", "", moment)
+    ends_at = r.get(m, "ends_at", "", lambda v: None if v in (None, "") else moment(v), None)
+    slugs = m.get("models") or []
+    if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+        r.error("models", "expected a list of model slugs")
+        slugs = []
+    if isinstance(starts_at, dt.datetime) and isinstance(ends_at, dt.datetime) \
+            and ends_at < starts_at:
+        r.error("ends_at", f"{iso(ends_at)} is before starts_at {iso(starts_at)}")
+    visible = {model.slug: model for model in visible_models(user).filter(slug__in=slugs)}
+    for index, slug in enumerate(slugs):
+        if slug not in visible:
+            r.error(join("models", index), f"there is no model '{slug}'")
+        elif slugs.index(slug) != index:
+            r.error(join("models", index), f"'{slug}' is listed twice")
+    if r.errors:
+        raise RegistryValidationError(r.errors)
+
+    models = [visible[slug] for slug in slugs]
+    denied = [model for model in models if not can_write_data(user, model)]
+    if denied or (not models and not has_role(user, MODEL_RISK)):
+        reason = (f"'{user.get_username()}' may not record events for "
+                  + ", ".join(f"'{model.slug}'" for model in denied)) if denied else (
+            f"a fleet-wide event (no models listed) needs the {MODEL_RISK} role")
+        error = RegistryPermissionDenied(reason, field="models")
+        record_refusal(action="registry.event.refused", user=user,
+                       subject=denied[0] if len(denied) == 1 else None,
+                       payload={"models": sorted(m.slug for m in denied), "errors": error.errors})
+        raise error
+
+    with transaction.atomic():
+        event = ExternalEvent.objects.create(
+            kind=kind, title=title, description=description, starts_at=starts_at,
+            ends_at=ends_at, created_by=user)
+        event.affected_models.set(models)
+        record(action="registry.event.created", subject=event,
+               payload=with_operator({"after": event_snapshot(event)}), actor=actor_for(user))
+    return event
