@@ -16,12 +16,12 @@ TEST_DATABASE_URL ?= postgres://fleetwatch@$(PG_HOST):$(PG_PORT)/fleetwatch
 TEST_DATABASE_OWNER_URL ?= postgres://fleetwatch_owner@$(PG_HOST):$(PG_PORT)/fleetwatch
 PYTEST_ARGS ?=
 
-.PHONY: help venv test demo serve worker beat lint migrate db-roles bench bench-ledger bench-stats
+.PHONY: help venv test demo serve worker beat lint migrate db-roles bench bench-ledger bench-stats bench-ingest bench-sweep
 
 help:
 	@echo "make demo    the main job on embedded defaults (SQLite, in-process checks, local storage)"
 	@echo "make test    create .venv if missing and run the whole test suite on PostgreSQL"
-	@echo "make serve | worker | beat | lint | bench | bench-ledger | bench-stats"
+	@echo "make serve | worker | beat | lint | bench | bench-ledger | bench-stats | bench-sweep | bench-ingest"
 
 venv: $(STAMP)
 
@@ -67,7 +67,7 @@ lint: venv
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
-bench: bench-ledger bench-stats
+bench: bench-ledger bench-stats bench-ingest bench-sweep
 
 bench-ledger: venv db-roles
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} DATABASE_OWNER_URL=$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)} \
@@ -75,3 +75,12 @@ bench-ledger: venv db-roles
 
 bench-stats: venv
 	$(PY) benchmarks/bench_stats.py
+
+# A nightly sweep of 200 models on PostgreSQL and Redis (DB 14) with a 2-process Celery worker.
+bench-sweep: venv db-roles
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} DATABASE_OWNER_URL=$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)} \
+	    $(PY) benchmarks/bench_sweep.py
+
+bench-ingest: venv db-roles
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} DATABASE_OWNER_URL=$${DATABASE_OWNER_URL:-$(TEST_DATABASE_OWNER_URL)} \
+	    $(PY) benchmarks/bench_ingest.py

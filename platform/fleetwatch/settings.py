@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "fleetwatch",
     "registry",
     "monitors",
+    "monitors.checks",
 ]
 
 MIDDLEWARE = [
@@ -163,3 +164,82 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# --- Checks -----------------------------------------------------------------------------------
+# A claimed run holds a lease. Ordering matters: the task's hard time limit ends an attempt before
+# its lease runs out (so two attempts never both believe they hold it), and the lease runs out
+# before Redis redelivers an unacknowledged message (so a redelivery after a crash finds it expired).
+FLEETWATCH_CHECK_LEASE_SECONDS = envint(
+    "FLEETWATCH_CHECK_LEASE_SECONDS",
+    str((CELERY_TASK_TIME_LIMIT + FLEETWATCH_VISIBILITY_TIMEOUT) // 2),
+    minimum=6,
+)
+if not CELERY_TASK_TIME_LIMIT < FLEETWATCH_CHECK_LEASE_SECONDS < FLEETWATCH_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"FLEETWATCH_CHECK_LEASE_SECONDS={FLEETWATCH_CHECK_LEASE_SECONDS} must lie between "
+        f"FLEETWATCH_TASK_TIME_LIMIT={CELERY_TASK_TIME_LIMIT} and "
+        f"FLEETWATCH_VISIBILITY_TIMEOUT={FLEETWATCH_VISIBILITY_TIMEOUT}"
+    )
+# A run left ``scheduled`` this long is enqueued again by the reconciler (its message may be lost).
+FLEETWATCH_CHECK_REQUEUE_AFTER_SECONDS = envint("FLEETWATCH_CHECK_REQUEUE_AFTER_SECONDS", "900", minimum=1)
+# A window still unchecked this long after its deadline is recorded as ``missed``.
+FLEETWATCH_CHECK_MISSED_HORIZON_HOURS = envint("FLEETWATCH_CHECK_MISSED_HORIZON_HOURS", "168", minimum=1)
+FLEETWATCH_SWEEP_QUEUE = envstr("FLEETWATCH_SWEEP_QUEUE", "sweep")
+FLEETWATCH_CHECKS_QUEUE = envstr("FLEETWATCH_CHECKS_QUEUE", "checks")
+# Defaults for the beat schedules that ``install_schedules`` creates; the admin edits them after.
+FLEETWATCH_SWEEP_CRONTAB = envstr("FLEETWATCH_SWEEP_CRONTAB", "15 2 * * *")
+if len(FLEETWATCH_SWEEP_CRONTAB.split()) != 5:
+    raise ImproperlyConfigured(f"FLEETWATCH_SWEEP_CRONTAB={FLEETWATCH_SWEEP_CRONTAB!r} needs five fields: "
+                               "minute hour day-of-month month day-of-week")
+FLEETWATCH_RECONCILE_EVERY_SECONDS = envint("FLEETWATCH_RECONCILE_EVERY_SECONDS", "120", minimum=5)
+# How often a worker looks for deliveries whose worker died (unacknowledged past the visibility
+# timeout) and puts them back on their queue; kombu's default scans only every ~100 s.
+FLEETWATCH_UNACKED_RESTORE_SECONDS = envint("FLEETWATCH_UNACKED_RESTORE_SECONDS", "60", minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS.update(unacked_restore_interval=FLEETWATCH_UNACKED_RESTORE_SECONDS,
+                                       unacked_restore_throttle=1)
+CELERY_TASK_ROUTES = {
+    "checks.fleet_sweep": {"queue": FLEETWATCH_SWEEP_QUEUE},
+    "checks.reconcile": {"queue": FLEETWATCH_SWEEP_QUEUE},
+    "checks.run_execute": {"queue": FLEETWATCH_CHECKS_QUEUE},
+}
+
+# --- Data plane ---
+# Ingestion limits (a model may lower or raise them with a monitors.IngestLimits row).
+FLEETWATCH_INGEST_MAX_ROWS = envint("FLEETWATCH_INGEST_MAX_ROWS", "5000000", minimum=1)
+FLEETWATCH_INGEST_MAX_BYTES = envint("FLEETWATCH_INGEST_MAX_BYTES", str(2 * 1024**3), minimum=1)
+# Timestamps later than now + this are refused as future timestamps (clock skew allowance).
+FLEETWATCH_INGEST_FUTURE_TOLERANCE_SECONDS = envint("FLEETWATCH_INGEST_FUTURE_TOLERANCE_SECONDS", "300",
+                                                    minimum=0)
+# Production batches name the serving model version of each row in this column.
+FLEETWATCH_VERSION_LABEL_COLUMN = envstr("FLEETWATCH_VERSION_LABEL_COLUMN", "model_version")
+# Rows whose version label was not the champion or a challenger at their timestamp: refuse the
+# batch, or accept it flagged; either way an inventory exception is listed.
+FLEETWATCH_UNKNOWN_VERSION_POLICY = envchoice(
+    "FLEETWATCH_UNKNOWN_VERSION_POLICY", "refuse", ("refuse", "flag")
+)
+# A label for a record not seen yet waits this long for it, then is reported as an orphan.
+FLEETWATCH_LABEL_PARK_HOURS = envint("FLEETWATCH_LABEL_PARK_HOURS", "720", minimum=1)
+# Stored files without a batch row are removed only when older than this; it must exceed the
+# longest ingest, so that a file written but not yet committed is never taken for an orphan.
+FLEETWATCH_ORPHAN_GRACE_HOURS = envint("FLEETWATCH_ORPHAN_GRACE_HOURS", "24", minimum=1)
+# Batches and reference profiles: local disk (temp file, fsync, rename) or an S3-compatible bucket.
+FLEETWATCH_S3_BUCKET = envstr("FLEETWATCH_S3_BUCKET", "")
+if FLEETWATCH_S3_BUCKET:
+    STORAGES["batches"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": FLEETWATCH_S3_BUCKET,
+            "location": envstr("FLEETWATCH_S3_PREFIX", ""),
+            "endpoint_url": envstr("FLEETWATCH_S3_ENDPOINT_URL", "") or None,
+            "region_name": envstr("FLEETWATCH_S3_REGION", "") or None,
+            "access_key": envstr("FLEETWATCH_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": envstr("FLEETWATCH_S3_SECRET_ACCESS_KEY", "") or None,
+            "file_overwrite": True,  # names are content hashes: the same name is the same bytes
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["batches"] = {
+        "BACKEND": "monitors.storage.DurableFileSystemStorage",
+        "OPTIONS": {"location": str(FLEETWATCH_STORAGE_DIR)},
+    }

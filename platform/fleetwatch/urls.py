@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("registry.api.urls")),
+    path("api/", include("monitors.api.urls")),
     path("health/", health, name="health"),
 ]
