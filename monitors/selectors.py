@@ -125,10 +125,14 @@ def production_window(
             max_timestamp__gte=start,
         ).order_by("sequence")
     )
+    version_labels = [v.label if isinstance(v, ModelVersion) else v for v in versions] if versions else None
+    if version_labels:
+        # Only batches holding rows of the asked versions: a challenger's schema may name columns
+        # the champion's batches never had (``schema_versions`` lists the versions in a batch).
+        batches = [b for b in batches if set(b.schema_versions) & set(version_labels)]
     purged = [b for b in batches if b.purged_at is not None]
     if purged:
         raise WindowInputsPurged(purged)
-    version_labels = [v.label if isinstance(v, ModelVersion) else v for v in versions] if versions else None
 
     lo = pa.scalar(start, type=TIMESTAMP_TYPE)
     hi = pa.scalar(end, type=TIMESTAMP_TYPE)

@@ -83,6 +83,11 @@ DATABASES = databases(
     envstr("DATABASE_OWNER_URL", "") or None,
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# SQLite cannot enforce "nulls not distinct" uniqueness (tier-default plans, batches); PostgreSQL,
+# the production database, does. Say so once here instead of on every command.
+SILENCED_SYSTEM_CHECKS = (
+    ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
+)
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

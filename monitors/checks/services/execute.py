@@ -141,10 +141,17 @@ def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> 
     computed = ComputedRun(status=RunStatus.SUCCEEDED)
     try:
         context.prepare()
-    except InputsUnavailable as exc:
+    except TRANSIENT_ERRORS + INTERRUPTIONS:
+        raise
+    except Exception as exc:
+        # Unreadable inputs fail this run, on record, with the reason; they must not stop a
+        # sweep or an embedded ``run_checks`` from reaching the other models.
         if strict:
             raise
-        computed.status, computed.reason = RunStatus.FAILED, str(exc)
+        if not isinstance(exc, InputsUnavailable):
+            logger.exception("run %s: reading its inputs failed", run.pk)
+        reason = str(exc) if isinstance(exc, InputsUnavailable) else f"{type(exc).__name__}: {exc}"
+        computed.status, computed.reason = RunStatus.FAILED, reason
         computed.fields = {**base_fields, **context.provenance()}
         computed.timings = context.timings
         return computed

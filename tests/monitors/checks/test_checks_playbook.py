@@ -113,3 +113,30 @@ def test_findings_are_matched_with_external_events_in_the_window(batch_storage):
     assert "income" in matches[0].drifted_features
     assert 'coincide with campaign "New year cashback"' in matches[0].note
     assert "drift in `income`" in matches[0].note
+
+
+def test_inputs_that_cannot_be_read_fail_the_run_on_record_and_the_next_run_still_runs(
+        batch_storage, monkeypatch):
+    from monitors.checks import inputs
+
+    broken, healthy = make_model("broken-inputs"), make_model("healthy-inputs")
+    for model in (broken, healthy):
+        ingest_reference(model)
+        ingest_window(model, start=utc(2025, 1, 1), end=utc(2025, 1, 2))
+    fleet_sweep(now=utc(2025, 1, 2, 1), dispatch=None)
+    read_window = inputs.window
+
+    def window_failing_for_one_model(run, *args, **kwargs):
+        if run.model_id == broken.pk:
+            raise KeyError("batch 1 has no column(s) ['income_v2']")  # a reader bug, say
+        return read_window(run, *args, **kwargs)
+
+    monkeypatch.setattr(inputs, "window", window_failing_for_one_model)
+    runs = CheckRun.objects.filter(kind=RunKind.DRIFT).order_by("model__slug")
+    outcomes = [check_run_execute(run_id=run.pk) for run in runs]
+
+    assert [o.result for o in outcomes] == ["committed", "committed"]
+    failed, succeeded = (CheckRun.objects.get(pk=run.pk) for run in runs)
+    assert failed.status == "failed" and "KeyError" in failed.status_reason
+    assert succeeded.status == "succeeded"
+    assert LedgerEntry.objects.filter(action="checks.run.failed", subject_id=str(failed.pk)).exists()
