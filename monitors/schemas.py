@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from monitors.stats.schema import FeatureSpec, ProfileSchema
 from registry.models import (
     FeatureSchema,
     LifecycleStatus,
@@ -21,6 +22,7 @@ from registry.models import (
     TaskType,
     VersionRole,
 )
+from registry.selectors import schema_current_or_none
 
 # Column roles beside the features.
 RECORD_ID = "record_id"
@@ -76,10 +78,6 @@ class BatchLayout:
 
 
 def schema_current(version: ModelVersion) -> FeatureSchema | None:
-    try:
-        from registry.selectors import schema_current_or_none
-    except ImportError:
-        return version.schemas.order_by("-number").first()
     return schema_current_or_none(version)
 
 
@@ -214,16 +212,9 @@ def model_schema(model: MonitoredModel) -> FeatureSchema | None:
     return schema
 
 
-def profile_schema(schema: FeatureSchema):  # type: ignore[no-untyped-def]
-    """The statistics engine's ``ProfileSchema`` for a registry schema."""
-    try:
-        from registry.selectors import schema_profile_spec
-    except ImportError:
-        schema_profile_spec = None
-    if schema_profile_spec is not None:
-        return schema_profile_spec(schema)
-    from monitors.stats.schema import FeatureSpec, ProfileSchema
-
+def profile_schema(schema: FeatureSchema) -> ProfileSchema:
+    """The statistics engine's ``ProfileSchema`` for a registry schema. It lives here, not in the
+    registry, because dependencies point one way: monitors knows the registry, never the reverse."""
     features = tuple(
         FeatureSpec(
             name=f.name,

@@ -22,7 +22,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.ledger.context import Actor
 from fleetwatch.roles import AUDITOR, MODEL_OWNER, MODEL_RISK
 from monitors.api.parsers import RawBatchParser, RawBody
 from monitors.api.serializers import (
@@ -33,15 +32,9 @@ from monitors.api.serializers import (
 )
 from monitors.ingest import IngestRefusal, Rule, batch_ingest
 from monitors.models import Batch, BatchKind, InventoryException
-from registry.models import MonitoredModel, ServiceAccount
+from registry.api.refusals import caller_actor
+from registry.models import MonitoredModel
 from registry.permissions import can_write_data, has_role, is_service_account, visible_models
-
-
-def caller_actor(request: Request) -> Actor:
-    account = request.auth
-    if isinstance(account, ServiceAccount):
-        return Actor.for_service(account.pk, account.name)
-    return Actor.for_user(request.user)
 
 
 def _may_post_data(user: Any) -> bool:

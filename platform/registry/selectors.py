@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
@@ -16,9 +16,6 @@ from registry.models import (
     RetrainingPolicy,
     VersionRole,
 )
-
-if TYPE_CHECKING:
-    from monitors.stats.schema import ProfileSchema
 
 
 def schema_current(version: ModelVersion) -> FeatureSchema:
@@ -94,28 +91,3 @@ def production_versions(model: MonitoredModel) -> QuerySet[ModelVersion]:
 
 def champion(model: MonitoredModel) -> ModelVersion | None:
     return production_versions(model).filter(role=VersionRole.CHAMPION).first()
-
-
-def schema_profile_spec(schema: FeatureSchema) -> ProfileSchema:
-    """The schema as the statistics engine's ``ProfileSchema`` (``monitors.stats.schema``)."""
-    from monitors.stats.schema import FeatureSpec as EngineFeature
-    from monitors.stats.schema import ProfileSchema
-
-    return ProfileSchema(
-        features=tuple(
-            EngineFeature(
-                name=f.name,
-                kind=f.kind,  # type: ignore[arg-type]  # the same five kinds
-                nullable=f.nullable,
-                min_value=f.min_value,
-                max_value=f.max_value,
-                categories=tuple(f.categories) if f.categories is not None else None,
-                importance=f.importance,
-                is_key=f.is_key,
-                is_segment=f.is_segment,
-                test=f.drift_test or None,
-            )
-            for f in schema.features.order_by("position")
-        ),
-        expected_rows_per_day=schema.expected_rows_per_day,
-    )

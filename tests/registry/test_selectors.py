@@ -16,14 +16,11 @@ from registry.selectors import (
     policy_in_force,
     production_versions,
     schema_current,
-    schema_profile_spec,
     tier_default_plan,
     tier_default_policy,
 )
-from registry.services import model_apply
 from tests.registry.factories import (
     FeatureSchemaFactory,
-    FeatureSpecFactory,
     ModelVersionFactory,
     MonitoredModelFactory,
     MonitoringPlanFactory,
@@ -92,29 +89,6 @@ def test_the_current_schema_is_the_highest_number():
     FeatureSchemaFactory(version=version, number=1)
     second = FeatureSchemaFactory(version=version, number=2)
     assert schema_current(version) == second
-
-
-def test_a_schema_becomes_the_engines_profile_schema(world):
-    model = model_apply(document=world.document(), user=world.alice).model
-    schema = schema_current(model.versions.get())
-
-    profile = schema_profile_spec(schema)
-
-    assert [f.name for f in profile.features] == ["age", "income", "region", "has_mortgage",
-                                                  "application_date", "employer_name"]
-    age, _income, region, *_ = profile.features
-    assert (age.kind, age.nullable, age.min_value, age.max_value, age.is_key) == (
-        "numeric", False, 18.0, 100.0, True)
-    assert (region.categories, region.is_segment, region.test) == (
-        ("north", "south", "east", "west"), True, None)
-    assert profile.expected_rows_per_day == 5000
-    assert profile.segment_features == (region,)
-
-
-def test_a_pinned_drift_test_reaches_the_engine():
-    schema = FeatureSchemaFactory()
-    FeatureSpecFactory(schema=schema, name="amount", drift_test="psi")
-    assert schema_profile_spec(schema).features[0].test == "psi"
 
 
 def test_rows_without_a_model_are_the_only_defaults():
