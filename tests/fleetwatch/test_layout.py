@@ -1,4 +1,5 @@
 import platform
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,9 +30,14 @@ def test_platform_is_the_standard_librarys_from_the_repo_root():
     assert Path(out).resolve().parent == STDLIB
 
 
-def test_ruff_guards_against_shadowing_standard_library_modules():
-    config = (REPO / "pyproject.toml").read_text()
-    assert '"A"' in config  # flake8-builtins, whose A005 flags a module shadowing the stdlib
+def test_ruff_with_our_configuration_flags_a_platform_package(tmp_path):
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "platform").mkdir()
+    (tmp_path / "platform" / "__init__.py").write_text("")
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "A005 Module `platform` shadows a Python standard-library module" in result.stdout
 
 
 @pytest.mark.django_db(transaction=True)
