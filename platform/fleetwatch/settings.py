@@ -189,6 +189,9 @@ if not CELERY_TASK_TIME_LIMIT < FLEETWATCH_CHECK_LEASE_SECONDS < FLEETWATCH_VISI
 FLEETWATCH_CHECK_REQUEUE_AFTER_SECONDS = envint("FLEETWATCH_CHECK_REQUEUE_AFTER_SECONDS", "900", minimum=1)
 # A window still unchecked this long after its deadline is recorded as ``missed``.
 FLEETWATCH_CHECK_MISSED_HORIZON_HOURS = envint("FLEETWATCH_CHECK_MISSED_HORIZON_HOURS", "168", minimum=1)
+# A version's first sweep schedules the windows of at most this many days back (then every
+# window, in order): onboarding a model that has served for years files no years of missed runs.
+FLEETWATCH_CHECK_FIRST_LOOKBACK_DAYS = envint("FLEETWATCH_CHECK_FIRST_LOOKBACK_DAYS", "31", minimum=1)
 FLEETWATCH_SWEEP_QUEUE = envstr("FLEETWATCH_SWEEP_QUEUE", "sweep")
 FLEETWATCH_CHECKS_QUEUE = envstr("FLEETWATCH_CHECKS_QUEUE", "checks")
 # Defaults for the beat schedules that ``install_schedules`` creates; the admin edits them after.

@@ -152,7 +152,15 @@ def _schedule_series(*, model: MonitoredModel, version: ModelVersion, kind: str,
                                                      - timedelta(microseconds=1)).end)
     else:
         newest_end = existing.aggregate(newest=Max("window_end"))["newest"]
-        since = newest_end or version.deployed_at or version.created_at
+        if newest_end is not None:
+            since = newest_end  # from here on every window is accounted for, one after another
+        else:
+            # A series' first sweep looks back a bounded time, so that registering a model that
+            # has served for years does not file a missed run for every window before monitoring
+            # began. Where the series starts is on record: its first run names its window.
+            deployed = version.deployed_at or version.created_at
+            look_back_from = latest_due - timedelta(days=settings.FLEETWATCH_CHECK_FIRST_LOOKBACK_DAYS)
+            since = max(deployed, grid.containing(look_back_from).start)
     windows = list(grid.closed_between(since, latest_due))
     if not windows:
         return []

@@ -113,6 +113,21 @@ def test_windows_past_the_horizon_are_recorded_missed(sent, settings):
     assert set(sent) == set(CheckRun.objects.filter(status=RunStatus.SCHEDULED).values_list("pk", flat=True))
 
 
+def test_a_first_sweep_looks_back_a_bounded_time_then_every_window_follows(sent, settings):
+    settings.FLEETWATCH_CHECK_FIRST_LOOKBACK_DAYS = 10
+    make_model("served-for-years", deployed_at=utc(2023, 1, 1))
+    sweep(sent, now=utc(2025, 1, 20, 1))
+    drift = CheckRun.objects.filter(kind=RunKind.DRIFT).order_by("window_start")
+    # Not two years of missed windows: the series starts in the window holding "10 days before
+    # now" (10 January 01:00), and runs up to the last closed window.
+    assert drift.first().window_start == utc(2025, 1, 10)
+    assert drift.last().window_end == utc(2025, 1, 20) and drift.count() == 10
+
+    sweep(sent, now=utc(2025, 1, 24, 1))  # afterwards nothing is skipped, whatever the gap
+    later = CheckRun.objects.filter(kind=RunKind.DRIFT).order_by("window_start")
+    assert [r.window_start.day for r in later][-4:] == [20, 21, 22, 23] and later.count() == 14
+
+
 def test_a_model_without_a_production_version_has_nothing_due(sent):
     model = make_model("retired")
     model.versions.update(status="retired")
