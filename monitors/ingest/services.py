@@ -446,7 +446,7 @@ def _pause_for_tests() -> None:
     """Test hook: announce ``<path>.paused`` and wait for ``<path>`` to appear (the crash and
     concurrency tests kill or release the process here, between the file write and the commit)."""
     path = os.environ.get(PAUSE_HOOK)
-    if not path:
+    if not path or not settings.FLEETWATCH_TEST_HOOKS:
         return
     Path(f"{path}.paused").touch()
     deadline = time.monotonic() + 120

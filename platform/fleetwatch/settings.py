@@ -89,6 +89,12 @@ SILENCED_SYSTEM_CHECKS = (
     ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
 )
 
+# Test hooks (a pause between an ingest's file write and its commit, for the crash tests) act
+# only when this is on, and never in production.
+FLEETWATCH_TEST_HOOKS = envbool("FLEETWATCH_TEST_HOOKS", "false")
+if PRODUCTION and FLEETWATCH_TEST_HOOKS:
+    raise ImproperlyConfigured("FLEETWATCH_TEST_HOOKS=true is refused when FLEETWATCH_ENV=production")
+
 # --- Security ---------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", str(PRODUCTION))

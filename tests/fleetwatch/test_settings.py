@@ -60,3 +60,11 @@ def test_typed_helpers_accept_only_their_spellings(monkeypatch):
     monkeypatch.setenv("X_NUM", "-3")
     with pytest.raises(ImproperlyConfigured, match="below its minimum"):
         envint("X_NUM", "0", minimum=0)
+
+
+def test_test_hooks_are_refused_in_production(tmp_path):
+    production = {"FLEETWATCH_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(50),
+                  "ALLOWED_HOSTS": "fleetwatch.bank.example", "FLEETWATCH_TEST_HOOKS": "true"}
+    result = _manage("check", env_overrides=production, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "FLEETWATCH_TEST_HOOKS=true is refused" in result.stderr

@@ -30,6 +30,7 @@ def _ingest_process(path: Path, storage_dir: Path, *, pause: Path | None = None)
     extra = {"FLEETWATCH_STORAGE_DIR": str(storage_dir), "FLEETWATCH_OPERATOR": "process-test"}
     if pause is not None:
         extra[PAUSE_HOOK] = str(pause)
+        extra["FLEETWATCH_TEST_HOOKS"] = "true"
     return subprocess.Popen(
         [sys.executable, "manage.py", "ingest", "--model", "credit-pd", "--kind", "production", str(path)],
         cwd=REPO,
