@@ -21,9 +21,10 @@ from django.db import IntegrityError, transaction
 from audit.ledger import record
 from monitors.locks import model_lock
 from monitors.models import Batch, BatchKind, ReferenceProfile
-from monitors.schemas import SPLIT_COLUMN, profile_schema, schema_current
+from monitors.schemas import SPLIT_COLUMN, profile_schema
 from monitors.storage import open_stored, profile_name, store_bytes
 from registry.models import FeatureSchema, ModelVersion
+from registry.selectors import schema_current_or_none
 
 if TYPE_CHECKING:
     from monitors.stats.profile import ReferenceProfile as EngineProfile
@@ -52,7 +53,7 @@ def reference_profile_for(version: ModelVersion) -> EngineProfile:
     from monitors.stats.profile import ReferenceProfile as Engine
 
     batch = reference_batch(version)
-    schema = schema_current(version)
+    schema = schema_current_or_none(version)
     if schema is None:
         raise ReferenceUnavailable(f"version {version} has no feature schema")
     stored = ReferenceProfile.objects.filter(

@@ -16,13 +16,11 @@ from django.conf import settings
 from monitors.stats.schema import FeatureSpec, ProfileSchema
 from registry.models import (
     FeatureSchema,
-    LifecycleStatus,
     ModelVersion,
     MonitoredModel,
     TaskType,
-    VersionRole,
 )
-from registry.selectors import schema_current_or_none
+from registry.selectors import champion, schema_current_or_none
 
 # Column roles beside the features.
 RECORD_ID = "record_id"
@@ -77,16 +75,8 @@ class BatchLayout:
         return tuple(c.name for c in self.columns)
 
 
-def schema_current(version: ModelVersion) -> FeatureSchema | None:
-    return schema_current_or_none(version)
-
-
 def version_column() -> str:
     return str(settings.FLEETWATCH_VERSION_LABEL_COLUMN)
-
-
-def champion(model: MonitoredModel) -> ModelVersion | None:
-    return model.versions.filter(role=VersionRole.CHAMPION, status=LifecycleStatus.PRODUCTION).first()
 
 
 def _outcome_kind(model: MonitoredModel, schema: FeatureSchema, name: str) -> str:
@@ -202,7 +192,7 @@ def model_schema(model: MonitoredModel) -> FeatureSchema | None:
     """The schema that names the model's record id and target columns: the champion's, else the
     newest of any version."""
     version = champion(model)
-    schema = schema_current(version) if version is not None else None
+    schema = schema_current_or_none(version) if version is not None else None
     if schema is None:
         schema = (
             FeatureSchema.objects.filter(version__model=model)

@@ -19,9 +19,9 @@ from audit.ledger import Actor
 from monitors.checks.synthetic import feature_columns
 from monitors.ingest.errors import IngestRefusal
 from monitors.ingest.services import batch_ingest
-from monitors.schemas import schema_current, version_column
+from monitors.schemas import version_column
 from registry.models import FeatureSchema, ModelVersion, MonitoredModel, TaskType
-from registry.selectors import production_versions
+from registry.selectors import production_versions, schema_current_or_none
 
 
 @dataclass
@@ -119,7 +119,7 @@ def demo_data_ingest(*, now: datetime, days: int = 3, rows_per_day: int = 3000,
         drifted = index % 4 == 0
         batches: list[tuple[str, ModelVersion, pd.DataFrame]] = []
         for rank, version in enumerate(production_versions(model)):
-            schema = schema_current(version)
+            schema = schema_current_or_none(version)
             if schema is None:
                 report.skipped.append(f"{model.slug}@{version.label}: no feature schema")
                 continue

@@ -40,16 +40,15 @@ from monitors.models import Batch, BatchKind, IngestLimits, InventoryException
 from monitors.schemas import (
     BatchLayout,
     SchemaConflict,
-    champion,
     labels_layout,
     model_schema,
     production_layout,
     reference_layout,
-    schema_current,
     version_column,
 )
 from monitors.storage import batch_name, delete_stored, store_file
 from registry.models import FeatureSchema, LifecycleStatus, ModelVersion, MonitoredModel, VersionRole
+from registry.selectors import champion, schema_current_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +224,7 @@ def _layout(
 ) -> tuple[BatchLayout, dict[str, ServingWindow] | None]:
     if kind == BatchKind.REFERENCE:
         assert version is not None
-        schema = schema_current(version)
+        schema = schema_current_or_none(version)
         if schema is None:
             raise IngestRefusal(
                 Rule.NO_SCHEMA,
@@ -254,7 +253,7 @@ def _production_layout(
     for label, window in serving.items():
         if window.start_ns is None:
             continue
-        schema = schema_current(versions[label])
+        schema = schema_current_or_none(versions[label])
         if schema is None:
             raise IngestRefusal(
                 Rule.NO_SCHEMA,
@@ -264,7 +263,7 @@ def _production_layout(
         schemas[label] = schema
     if not schemas:
         fallback = champion(model)
-        schema = schema_current(fallback) if fallback is not None else model_schema(model)
+        schema = schema_current_or_none(fallback) if fallback is not None else model_schema(model)
         if schema is None:
             raise IngestRefusal(Rule.NO_SCHEMA, f"model {model.slug} has no feature schema")
         schemas[schema.version.label] = schema

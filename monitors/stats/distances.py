@@ -12,6 +12,7 @@ finite with zeros and need no floor.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Literal
 
@@ -270,19 +271,9 @@ def energy_distance_test(
     raw = math.sqrt(2.0) * math.sqrt(float(np.dot(np.square(gaps), widths)))
     if std == 0.0:
         result = _undefined_normaliser("energy", ref, win, raw)
-        if result.statistic is None:
-            return TestResult(
-                test="energy",
-                statistic=raw,
-                p_value=None,
-                method="normalised",
-                n_reference=ref.size,
-                n_window=win.size,
-                effect_size=None,
-                parameters=dict(result.parameters),
-                note=result.note,
-            )
-        return result
+        # The statistic is scipy's raw distance whatever the reference's spread; only the
+        # normalised effect size is undefined.
+        return result if result.statistic is not None else dataclasses.replace(result, statistic=raw)
     return TestResult(
         test="energy",
         statistic=raw,

@@ -118,6 +118,22 @@ class RegistryAdmin(admin.ModelAdmin):
             {**payload, "via": "admin"}), actor=actor_for(request.user))
 
 
+class AuditedAfterSaveAdmin(RegistryAdmin):
+    """Records to the ledger once the object *and its inlines* are saved: Django calls
+    ``log_addition`` / ``log_change`` last, so ``_log`` sees the final state."""
+
+    def _log(self, request: HttpRequest, obj: Any) -> None:
+        raise NotImplementedError
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._log(request, obj)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._log(request, obj)
+        return super().log_change(request, obj, message)
+
+
 class RequestFormAdmin(RegistryAdmin):
     """Hands the request to the form, whose ``clean`` checks what the services would refuse."""
 
@@ -179,7 +195,7 @@ class MonitoredModelForm(forms.ModelForm):
 
 
 @admin.register(MonitoredModel)
-class MonitoredModelAdmin(RegistryAdmin):
+class MonitoredModelAdmin(AuditedAfterSaveAdmin):
     form = MonitoredModelForm
     list_display = ("slug", "name", "task_type", "risk_tier", "team", "owner", "business_unit",
                     "updated_at")
@@ -230,14 +246,6 @@ class MonitoredModelAdmin(RegistryAdmin):
             changed = sorted(k for k in after if after[k] != before.get(k))
             self._record(request, "registry.model.changed", obj,
                          {"model": ref, "before": before, "after": after, "changed": changed})
-
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        self._log(request, obj)
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        self._log(request, obj)
-        return super().log_change(request, obj, message)
 
 
 # --- versions ----------------------------------------------------------------------------------
@@ -297,7 +305,7 @@ class ModelVersionForm(forms.ModelForm):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(RegistryAdmin):
+class ModelVersionAdmin(AuditedAfterSaveAdmin):
     form = ModelVersionForm
     list_display = ("__str__", "status", "role", "deployed_at", "validated_by", "created_at")
     list_filter = ("status", "role", "model__risk_tier", "model__task_type", "model__team")
@@ -340,14 +348,6 @@ class ModelVersionAdmin(RegistryAdmin):
             changed = sorted(k for k in after if after[k] != before.get(k))
             self._record(request, "registry.version.changed", obj,
                          {**payload, "before": before, "changed": changed})
-
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        self._log(request, obj)
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        self._log(request, obj)
-        return super().log_change(request, obj, message)
 
 
 # --- schemas (read-only: a new schema version comes from a document or the API) --------------
