@@ -55,20 +55,42 @@ def _register() -> None:
 
     owner = User.objects.create(username="bench-owner")
     model = MonitoredModel.objects.create(
-        slug="bench-pd", name="Bench PD", decision_type="automated", task_type="binary",
-        business_unit="Bench", owner=owner, team=Group.objects.create(name="bench-team"),
-        risk_tier="high", risk_tier_rationale="benchmark")
-    version = ModelVersion.objects.create(model=model, label="v1", artifact_sha256="0" * 64,
-                                          status="production", role="champion",
-                                          deployed_at=datetime(2025, 1, 1, tzinfo=UTC))
-    schema = FeatureSchema.objects.create(version=version, number=1, target_column="default_flag",
-                                          prediction_column="prediction", score_columns=["score"],
-                                          content_sha256="0" * 64)
+        slug="bench-pd",
+        name="Bench PD",
+        decision_type="automated",
+        task_type="binary",
+        business_unit="Bench",
+        owner=owner,
+        team=Group.objects.create(name="bench-team"),
+        risk_tier="high",
+        risk_tier_rationale="benchmark",
+    )
+    version = ModelVersion.objects.create(
+        model=model,
+        label="v1",
+        artifact_sha256="0" * 64,
+        status="production",
+        role="champion",
+        deployed_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    schema = FeatureSchema.objects.create(
+        version=version,
+        number=1,
+        target_column="default_flag",
+        prediction_column="prediction",
+        score_columns=["score"],
+        content_sha256="0" * 64,
+    )
     for position, (name, kind) in enumerate(_features()):
         FeatureSpec.objects.create(
-            schema=schema, position=position, name=name, kind=kind,
-            min_value=-4.0 if kind == "numeric" else None, max_value=4.0 if kind == "numeric" else None,
-            categories=list(CATEGORIES[:6]) if kind == "categorical" else None)
+            schema=schema,
+            position=position,
+            name=name,
+            kind=kind,
+            min_value=-4.0 if kind == "numeric" else None,
+            max_value=4.0 if kind == "numeric" else None,
+            categories=list(CATEGORIES[:6]) if kind == "categorical" else None,
+        )
 
 
 def _write_batch(path: Path) -> None:
@@ -111,17 +133,24 @@ def _write_labels(path: Path) -> None:
 
     rng = np.random.default_rng(8)
     chosen = np.sort(rng.choice(ROWS, size=LABELS, replace=False))
-    pq.write_table(pa.table({
-        "record_id": pa.array([f"rec-{i:08d}" for i in chosen]),
-        "default_flag": pa.array(rng.integers(0, 2, LABELS).astype(float)),
-    }), path)
+    pq.write_table(
+        pa.table(
+            {
+                "record_id": pa.array([f"rec-{i:08d}" for i in chosen]),
+                "default_flag": pa.array(rng.integers(0, 2, LABELS).astype(float)),
+            }
+        ),
+        path,
+    )
 
 
 def _peaks() -> dict[str, float]:
     import pyarrow as pa
 
-    return {"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "arrow_mib": pa.default_memory_pool().max_memory() / 2**20}
+    return {
+        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "arrow_mib": pa.default_memory_pool().max_memory() / 2**20,
+    }
 
 
 def _ingest(path: str, kind: str) -> dict[str, float]:
@@ -142,13 +171,22 @@ def _window() -> dict[str, float]:
 
     model = MonitoredModel.objects.get(slug="bench-pd")
     started = time.perf_counter()
-    window = production_window(model=model, start=START, end=START + timedelta(days=DAYS),
-                               columns=[name for name, _ in _features()] + ["prediction", "score"])
+    window = production_window(
+        model=model,
+        start=START,
+        end=START + timedelta(days=DAYS),
+        columns=[name for name, _ in _features()] + ["prediction", "score"],
+    )
     arrays = window.arrays()  # in the statistics engine's conventions, as a check reads them
     elapsed = time.perf_counter() - started
     labelled = int(window.labelled.sum())
-    return {"seconds": elapsed, "rows": window.row_count, "columns": len(arrays), "labelled": labelled,
-            **_peaks()}
+    return {
+        "seconds": elapsed,
+        "rows": window.row_count,
+        "columns": len(arrays),
+        "labelled": labelled,
+        **_peaks(),
+    }
 
 
 def _in_child(function: Any, *args: Any) -> dict[str, float]:
@@ -186,23 +224,31 @@ def main() -> None:
         _write_batch(batch)
         _write_labels(labels)
         size = batch.stat().st_size / 2**20
-        print(f"(wrote a {ROWS:,}-row x {NUMERIC + CATEGORICAL}-feature Parquet batch, {size:.0f} MiB, "
-              f"{NUMERIC} numeric + {CATEGORICAL} categorical features + record id, timestamp, version, "
-              f"prediction, score, in {time.perf_counter() - started:.1f} s)")
+        print(
+            f"(wrote a {ROWS:,}-row x {NUMERIC + CATEGORICAL}-feature Parquet batch, {size:.0f} MiB, "
+            f"{NUMERIC} numeric + {CATEGORICAL} categorical features + record id, timestamp, version, "
+            f"prediction, score, in {time.perf_counter() - started:.1f} s)"
+        )
 
         run = _in_child(_ingest, str(batch), "production")
-        print(f"ingest production: {run['rows']:,.0f} rows in {run['seconds']:.1f} s = "
-              f"{run['rows'] / run['seconds']:,.0f} rows/s; peak memory {run['rss_mib']:.0f} MiB RSS "
-              f"(Arrow pool peak {run['arrow_mib']:.0f} MiB)")
+        print(
+            f"ingest production: {run['rows']:,.0f} rows in {run['seconds']:.1f} s = "
+            f"{run['rows'] / run['seconds']:,.0f} rows/s; peak memory {run['rss_mib']:.0f} MiB RSS "
+            f"(Arrow pool peak {run['arrow_mib']:.0f} MiB)"
+        )
         run = _in_child(_ingest, str(labels), "labels")
-        print(f"ingest labels:     {run['rows']:,.0f} rows in {run['seconds']:.1f} s = "
-              f"{run['rows'] / run['seconds']:,.0f} rows/s; peak memory {run['rss_mib']:.0f} MiB RSS")
+        print(
+            f"ingest labels:     {run['rows']:,.0f} rows in {run['seconds']:.1f} s = "
+            f"{run['rows'] / run['seconds']:,.0f} rows/s; peak memory {run['rss_mib']:.0f} MiB RSS"
+        )
         if os.environ.get("BENCH_SKIP_WINDOW"):
             return
         run = _in_child(_window)
-        print(f"read 30-day window: {run['rows']:,.0f} rows x {run['columns']:.0f} columns "
-              f"({run['labelled']:,.0f} labelled) in {run['seconds']:.2f} s; "
-              f"peak memory {run['rss_mib']:.0f} MiB RSS (Arrow pool peak {run['arrow_mib']:.0f} MiB)")
+        print(
+            f"read 30-day window: {run['rows']:,.0f} rows x {run['columns']:.0f} columns "
+            f"({run['labelled']:,.0f} labelled) in {run['seconds']:.2f} s; "
+            f"peak memory {run['rss_mib']:.0f} MiB RSS (Arrow pool peak {run['arrow_mib']:.0f} MiB)"
+        )
     finally:
         if not os.environ.get("BENCH_KEEP"):
             database.drop_test_database(settings.DATABASES["default"]["NAME"])

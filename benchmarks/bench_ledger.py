@@ -67,21 +67,46 @@ def _fill_chain(entries: int) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     previous = GENESIS_HASH
     with owner_connect(autocommit=False) as conn:
-        with conn.cursor() as cursor, cursor.copy(
-            "COPY ledger_entry (sequence, previous_hash, entry_hash, recorded_at, actor_kind, actor_id,"
-            " actor_name, action, subject_type, subject_id, correlation_id, payload) FROM STDIN"
-        ) as copy:
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY ledger_entry (sequence, previous_hash, entry_hash, recorded_at, actor_kind, actor_id,"
+                " actor_name, action, subject_type, subject_id, correlation_id, payload) FROM STDIN"
+            ) as copy,
+        ):
             for sequence in range(1, entries + 1):
                 moment = start + timedelta(microseconds=sequence * 1000)
                 payload = {"run": sequence, "psi": sequence / 1000, "feature": f"f{sequence % 40}"}
                 correlation = str(uuid.UUID(int=sequence))
-                digest = entry_hash(previous_hash=previous, sequence=sequence, recorded_at=moment,
-                                    actor_kind="system", actor_id="system", actor_name="system",
-                                    action="bench.check", subject_type="monitors.checkrun",
-                                    subject_id=str(sequence), correlation_id=correlation, payload=payload)
-                copy.write_row((sequence, previous, digest, moment, "system", "system", "system",
-                                "bench.check", "monitors.checkrun", str(sequence), correlation,
-                                json.dumps(payload)))
+                digest = entry_hash(
+                    previous_hash=previous,
+                    sequence=sequence,
+                    recorded_at=moment,
+                    actor_kind="system",
+                    actor_id="system",
+                    actor_name="system",
+                    action="bench.check",
+                    subject_type="monitors.checkrun",
+                    subject_id=str(sequence),
+                    correlation_id=correlation,
+                    payload=payload,
+                )
+                copy.write_row(
+                    (
+                        sequence,
+                        previous,
+                        digest,
+                        moment,
+                        "system",
+                        "system",
+                        "system",
+                        "bench.check",
+                        "monitors.checkrun",
+                        str(sequence),
+                        correlation,
+                        json.dumps(payload),
+                    )
+                )
                 previous = digest
         conn.commit()
 
@@ -109,8 +134,10 @@ def main() -> None:
         database.empty_ledger()
         four = _appends(4)
         print(f"ledger append, 1 writer:  {one:8.0f} entries/s ({APPENDS_PER_WRITER} appends)")
-        print(f"ledger append, 4 writers: {four:8.0f} entries/s ({4 * APPENDS_PER_WRITER} appends, "
-              f"{four / one:.2f}x one writer)")
+        print(
+            f"ledger append, 4 writers: {four:8.0f} entries/s ({4 * APPENDS_PER_WRITER} appends, "
+            f"{four / one:.2f}x one writer)"
+        )
 
         database.empty_ledger()
         started = time.perf_counter()
@@ -120,8 +147,10 @@ def main() -> None:
         result = ledger_verify()
         elapsed = time.perf_counter() - started
         assert result.ok and result.entries == VERIFY_ENTRIES, result
-        print(f"audit_verify, {VERIFY_ENTRIES:,} entries: {elapsed:.1f} s "
-              f"({VERIFY_ENTRIES / elapsed:,.0f} entries/s)")
+        print(
+            f"audit_verify, {VERIFY_ENTRIES:,} entries: {elapsed:.1f} s "
+            f"({VERIFY_ENTRIES / elapsed:,.0f} entries/s)"
+        )
     finally:
         database.drop_test_database(settings.DATABASES["default"]["NAME"])
 

@@ -32,8 +32,10 @@ WINDOW_ROWS = 5_000
 REFERENCE_ROWS = 50_000
 WORKER_PROCESSES = 2
 BROKER = os.environ.get("FLEETWATCH_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-TIMING = re.compile(r"checks\.timings run=(\d+) attempt=\d+ total=([\d.]+) statistics=([\d.]+) "
-                    r"storage_read=([\d.]+) database=([\d.]+)")
+TIMING = re.compile(
+    r"checks\.timings run=(\d+) attempt=\d+ total=([\d.]+) statistics=([\d.]+) "
+    r"storage_read=([\d.]+) database=([\d.]+)"
+)
 
 
 def _with_database(url: str, name: str) -> str:
@@ -79,17 +81,32 @@ def _ingest(model_ids: list[int]) -> float:
         version = model.versions.get()
         for kind, frame in (
             ("reference", reference_frame(features, rows=REFERENCE_ROWS, seed=model.pk)),
-            ("production", production_frame(
-                features, rows=WINDOW_ROWS, seed=10_000 + model.pk, start=start, end=end,
-                version_label=version.label, record_prefix=model.slug,
-                version_column=settings.FLEETWATCH_VERSION_LABEL_COLUMN,
-                drift={"num_00": 0.5, "cat_00": 0.3} if model.pk % 5 == 0 else 0.0)),
+            (
+                "production",
+                production_frame(
+                    features,
+                    rows=WINDOW_ROWS,
+                    seed=10_000 + model.pk,
+                    start=start,
+                    end=end,
+                    version_label=version.label,
+                    record_prefix=model.slug,
+                    version_column=settings.FLEETWATCH_VERSION_LABEL_COLUMN,
+                    drift={"num_00": 0.5, "cat_00": 0.3} if model.pk % 5 == 0 else 0.0,
+                ),
+            ),
         ):
             buffer = io.BytesIO()
             frame.to_parquet(buffer, index=False)
             buffer.seek(0)
-            batch_ingest(model=model, kind=kind, source=buffer, sender=sender, filename=f"{kind}.parquet",
-                         version=version if kind == "reference" else None)
+            batch_ingest(
+                model=model,
+                kind=kind,
+                source=buffer,
+                sender=sender,
+                filename=f"{kind}.parquet",
+                version=version if kind == "reference" else None,
+            )
     return time.perf_counter() - started
 
 
@@ -143,28 +160,43 @@ def main() -> None:
         call_command("migrate", database="owner", verbosity=0)
         start, _ = _window()
         features = _schema()
-        ids = [make_model(f"bench-{i:03d}", deployed_at=start, features=features, min_sample_size=1000,
-                          expected_rows_per_day=WINDOW_ROWS).pk for i in range(MODELS)]
+        ids = [
+            make_model(
+                f"bench-{i:03d}",
+                deployed_at=start,
+                features=features,
+                min_sample_size=1000,
+                expected_rows_per_day=WINDOW_ROWS,
+            ).pk
+            for i in range(MODELS)
+        ]
         from django.db import connections
 
         connections.close_all()
         setup_started = time.perf_counter()
         with multiprocessing.get_context("spawn").Pool(WORKER_PROCESSES) as pool:
             pool.map(_ingest, [ids[i::WORKER_PROCESSES] for i in range(WORKER_PROCESSES)])
-        print(f"setup: {MODELS} models x {len(features)} features, {REFERENCE_ROWS:,}-row references and "
-              f"{WINDOW_ROWS:,}-row windows ingested in {time.perf_counter() - setup_started:.0f} s")
+        print(
+            f"setup: {MODELS} models x {len(features)} features, {REFERENCE_ROWS:,}-row references and "
+            f"{WINDOW_ROWS:,}-row windows ingested in {time.perf_counter() - setup_started:.0f} s"
+        )
 
         env = {"FLEETWATCH_STORAGE_DIR": storage, "LOG_LEVEL": "INFO"}
-        with celery_worker(BROKER, concurrency=WORKER_PROCESSES, queues="sweep,checks",
-                           extra_env=env) as worker:
+        with celery_worker(
+            BROKER, concurrency=WORKER_PROCESSES, queues="sweep,checks", extra_env=env
+        ) as worker:
             log = REPO / "var" / f"test-worker-{os.getpid()}.log"
             peaks: dict[int, int] = {}
             sent = time.perf_counter()
             client_app(BROKER).send_task("checks.fleet_sweep", queue="sweep")
             expected = 2 * MODELS
             while True:
-                peaks.update({pid: max(kb, peaks.get(pid, 0)) for pid, kb in
-                              _peak_memory({worker.pid, *_children(worker.pid)}).items()})
+                peaks.update(
+                    {
+                        pid: max(kb, peaks.get(pid, 0))
+                        for pid, kb in _peak_memory({worker.pid, *_children(worker.pid)}).items()
+                    }
+                )
                 done = CheckRun.objects.filter(status__in=FINAL_STATUSES).count()
                 if done >= expected:
                     break
@@ -182,16 +214,24 @@ def main() -> None:
         storage_read = sum(t[2] for t in timings)
         db = sum(t[3] for t in timings)
         worker_peaks = sorted((kb for pid, kb in peaks.items() if pid != worker.pid), reverse=True)
-        print(f"nightly sweep: {expected} runs ({MODELS} drift checks, {succeeded} succeeded, {drifted} with "
-              f"drifted features; {MODELS} performance runs skipped), {WORKER_PROCESSES} worker processes")
+        print(
+            f"nightly sweep: {expected} runs ({MODELS} drift checks, {succeeded} succeeded, {drifted} with "
+            f"drifted features; {MODELS} performance runs skipped), {WORKER_PROCESSES} worker processes"
+        )
         print(f"  wall time            {wall:7.1f} s  ({MODELS / wall:.1f} drift checks/s)")
-        print(f"  peak memory          {max(worker_peaks, default=0) / 1024:7.0f} MiB per worker process "
-              f"(main process {peaks.get(worker.pid, 0) / 1024:.0f} MiB)")
+        print(
+            f"  peak memory          {max(worker_peaks, default=0) / 1024:7.0f} MiB per worker process "
+            f"(main process {peaks.get(worker.pid, 0) / 1024:.0f} MiB)"
+        )
         print(f"  time inside runs     {total:7.1f} s  (sum over both processes)")
         if total:
             other = total - statistics - storage_read - db
-            for label, value in (("statistics", statistics), ("storage reads", storage_read),
-                                 ("database", db), ("other (Python, results)", other)):
+            for label, value in (
+                ("statistics", statistics),
+                ("storage reads", storage_read),
+                ("database", db),
+                ("other (Python, results)", other),
+            ):
                 print(f"    {label:<24} {value:7.1f} s  {100 * value / total:5.1f} %")
     finally:
         from django.db import connections

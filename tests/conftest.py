@@ -11,8 +11,9 @@ from tests.support.services import REDIS_URL, missing_service
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request: pytest.FixtureRequest, django_test_environment: None,
-                    django_db_blocker: Any) -> Iterator[None]:
+def django_db_setup(
+    request: pytest.FixtureRequest, django_test_environment: None, django_db_blocker: Any
+) -> Iterator[None]:
     if not (database.is_postgres() and database.has_owner()):
         # SQLite (the embedded path): Django's own test database handling is right.
         from django.test.utils import setup_databases, teardown_databases

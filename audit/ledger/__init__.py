@@ -1,7 +1,7 @@
 """The ledger: append-only, hash-chained, the base layer every app records to.
 
-    from audit.ledger import record
-    record(action="registry.model.created", subject=model, payload={"after": {...}})
+from audit.ledger import record
+record(action="registry.model.created", subject=model, payload={"after": {...}})
 """
 
 from __future__ import annotations

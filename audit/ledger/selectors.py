@@ -26,10 +26,5 @@ class ChainHead:
 
 
 def ledger_head(*, using: str = "default") -> ChainHead:
-    row = (
-        LedgerEntry.objects.using(using)
-        .order_by("-sequence")
-        .values_list("sequence", "entry_hash")
-        .first()
-    )
+    row = LedgerEntry.objects.using(using).order_by("-sequence").values_list("sequence", "entry_hash").first()
     return ChainHead(*row) if row else ChainHead(0, GENESIS_HASH)

@@ -48,24 +48,49 @@ def ledger_verify(*, expected_head: ChainHead | None = None, using: str = "defau
     count = 0
     rows = LedgerEntry.objects.using(using).order_by("sequence").values_list(*_FIELDS)
     for row in rows.iterator(chunk_size=5000):
-        (sequence, stored_previous, stored_hash, recorded_at, actor_kind, actor_id, actor_name,
-         action, subject_type, subject_id, correlation_id, payload) = row
+        (
+            sequence,
+            stored_previous,
+            stored_hash,
+            recorded_at,
+            actor_kind,
+            actor_id,
+            actor_name,
+            action,
+            subject_type,
+            subject_id,
+            correlation_id,
+            payload,
+        ) = row
         head = ChainHead(expected_sequence - 1, previous_hash)
         if sequence != expected_sequence:
-            return VerifyResult(count, head, expected_sequence,
-                                f"entry {expected_sequence} is missing (next present is {sequence})")
+            return VerifyResult(
+                count,
+                head,
+                expected_sequence,
+                f"entry {expected_sequence} is missing (next present is {sequence})",
+            )
         if stored_previous != previous_hash:
-            return VerifyResult(count, head, sequence,
-                                f"entry {sequence} does not link to entry {sequence - 1}")
+            return VerifyResult(
+                count, head, sequence, f"entry {sequence} does not link to entry {sequence - 1}"
+            )
         recomputed = entry_hash(
-            previous_hash=stored_previous, sequence=sequence, recorded_at=recorded_at,
-            actor_kind=actor_kind, actor_id=actor_id, actor_name=actor_name, action=action,
-            subject_type=subject_type, subject_id=subject_id, correlation_id=correlation_id,
+            previous_hash=stored_previous,
+            sequence=sequence,
+            recorded_at=recorded_at,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            correlation_id=correlation_id,
             payload=payload,
         )
         if recomputed != stored_hash:
-            return VerifyResult(count, head, sequence,
-                                f"entry {sequence} was altered: its contents do not match its hash")
+            return VerifyResult(
+                count, head, sequence, f"entry {sequence} was altered: its contents do not match its hash"
+            )
         previous_hash = stored_hash
         expected_sequence += 1
         count += 1
@@ -74,7 +99,9 @@ def ledger_verify(*, expected_head: ChainHead | None = None, using: str = "defau
     if expected_head is not None:
         if expected_head.sequence > head.sequence:
             return VerifyResult(
-                count, head, head.sequence + 1,
+                count,
+                head,
+                head.sequence + 1,
                 f"entries {head.sequence + 1}..{expected_head.sequence} were removed "
                 f"(the kept head is {expected_head.sequence}, the chain ends at {head.sequence})",
             )
@@ -82,6 +109,10 @@ def ledger_verify(*, expected_head: ChainHead | None = None, using: str = "defau
             kept = LedgerEntry.objects.using(using).filter(sequence=expected_head.sequence)
             stored = kept.values_list("entry_hash", flat=True).first()
             if stored != expected_head.entry_hash:
-                return VerifyResult(count, head, expected_head.sequence,
-                                    f"entry {expected_head.sequence} differs from the kept head")
+                return VerifyResult(
+                    count,
+                    head,
+                    expected_head.sequence,
+                    f"entry {expected_head.sequence} differs from the kept head",
+                )
     return VerifyResult(count, head)

@@ -21,8 +21,19 @@ class StageInline(ReadOnlyInline):
 
 class FeatureInline(ReadOnlyInline):
     model = FeatureResult
-    fields = ("feature", "segment", "test", "statistic", "p_value", "adjusted_p_value", "threshold",
-              "effect_size", "drifted", "n_reference", "n_window")
+    fields = (
+        "feature",
+        "segment",
+        "test",
+        "statistic",
+        "p_value",
+        "adjusted_p_value",
+        "threshold",
+        "effect_size",
+        "drifted",
+        "n_reference",
+        "n_window",
+    )
 
 
 class MetricInline(ReadOnlyInline):
@@ -39,8 +50,20 @@ class EventInline(ReadOnlyInline):
 class CheckRunAdmin(admin.ModelAdmin):
     """Read-only: runs change only through the pipeline, and every change is in the ledger."""
 
-    list_display = ("id", "model", "version", "kind", "window_start", "window_end", "revision", "status",
-                    "late", "attempt", "drift_share", "finished_at")
+    list_display = (
+        "id",
+        "model",
+        "version",
+        "kind",
+        "window_start",
+        "window_end",
+        "revision",
+        "status",
+        "late",
+        "attempt",
+        "drift_share",
+        "finished_at",
+    )
     list_filter = ("status", "kind", "late", "origin")
     search_fields = ("model__slug",)
     date_hierarchy = "window_end"

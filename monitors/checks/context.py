@@ -77,13 +77,18 @@ class RunContext:
             self.config, self.parameters = inputs.drift_config(self.run, self.schema, pinned=self.pinned)
         profile = inputs.reference_profile(self.run, self.schema, pinned=self.pinned, context=self)
         self.profile = profile.profile
-        self._inputs.update(reference_sha256=profile.reference_sha256,
-                            reference_profile_sha256=profile.profile_sha256)
+        self._inputs.update(
+            reference_sha256=profile.reference_sha256, reference_profile_sha256=profile.profile_sha256
+        )
         window = inputs.window(self.run, self.profile, pinned=self.pinned, context=self)
         self.columns = window.columns
         self.n_rows = window.n_rows
-        self._inputs.update(data_sha256s=list(window.data_sha256s), label_sha256s=list(window.label_sha256s),
-                            as_of_sequence=window.as_of_sequence, n_rows=window.n_rows)
+        self._inputs.update(
+            data_sha256s=list(window.data_sha256s),
+            label_sha256s=list(window.label_sha256s),
+            as_of_sequence=window.as_of_sequence,
+            n_rows=window.n_rows,
+        )
 
     def univariate(self) -> UnivariateCheckResult:
         """The statistics engine's univariate check of the window, computed once per run."""
@@ -93,8 +98,11 @@ class RunContext:
             assert self.profile is not None and self.config is not None
             with self.timed("statistics"):
                 self._univariate = run_univariate_check(
-                    self.profile, self.columns, self.config,
-                    expected_rows=self.parameters.get("expected_rows"))
+                    self.profile,
+                    self.columns,
+                    self.config,
+                    expected_rows=self.parameters.get("expected_rows"),
+                )
         return self._univariate
 
     def verify_stored(self, *, what: str, name: str, expected: str) -> bytes:
@@ -114,8 +122,11 @@ class RunContext:
     def provenance(self) -> dict[str, Any]:
         from monitors.stats import STATS_CODE_VERSION
 
-        fields: dict[str, Any] = {"stats_code_version": STATS_CODE_VERSION, "parameters": self.parameters,
-                                  "seeds": self.seeds}
+        fields: dict[str, Any] = {
+            "stats_code_version": STATS_CODE_VERSION,
+            "parameters": self.parameters,
+            "seeds": self.seeds,
+        }
         if self.schema is not None:
             fields["schema_id"] = self.schema.pk
         fields.update(self._inputs)
@@ -128,6 +139,13 @@ class RunContext:
         drift_stage = self.outcomes.get("univariate_drift")
         if drift_stage is None or drift_stage.status != "succeeded":
             return {"summary": {"n_rows": self.n_rows}}
-        return {"drift_share": share.share, "drift_detected": share.drifted,
-                "summary": {"n_rows": self.n_rows, "drifted_features": list(share.drifted_features),
-                            "n_features": share.n_features, "n_skipped": share.n_skipped}}
+        return {
+            "drift_share": share.share,
+            "drift_detected": share.drifted,
+            "summary": {
+                "n_rows": self.n_rows,
+                "drifted_features": list(share.drifted_features),
+                "n_features": share.n_features,
+                "n_skipped": share.n_skipped,
+            },
+        }

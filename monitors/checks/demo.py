@@ -33,8 +33,9 @@ class DemoDataReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def _outputs(model: MonitoredModel, schema: FeatureSchema, rows: int,
-             rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _outputs(
+    model: MonitoredModel, schema: FeatureSchema, rows: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Target, prediction and scores shaped as the model's task type declares them."""
     columns: dict[str, np.ndarray] = {}
     scores = [str(name) for name in schema.score_columns or ()]
@@ -68,8 +69,9 @@ def _parquet(frame: pd.DataFrame) -> io.BytesIO:
     return buffer
 
 
-def _reference(model: MonitoredModel, schema: FeatureSchema, *, rows: int, seed: int,
-               dates: tuple[datetime, datetime]) -> pd.DataFrame:
+def _reference(
+    model: MonitoredModel, schema: FeatureSchema, *, rows: int, seed: int, dates: tuple[datetime, datetime]
+) -> pd.DataFrame:
     features = list(schema.features.order_by("position"))
     # Each stream gets its own seed sequence: reusing ``seed`` for the outputs and the split
     # would replay the feature generator's draws and tie the split to the features.
@@ -77,23 +79,36 @@ def _reference(model: MonitoredModel, schema: FeatureSchema, *, rows: int, seed:
     frame = pd.DataFrame(feature_columns(features, rows=rows, seed=seed, start=dates[0], end=dates[1]))
     for name, values in _outputs(model, schema, rows, rng).items():
         frame[name] = values
-    frame["split"] = rng.choice(np.array(["train", "validation", "holdout"], dtype=object),
-                                size=rows, p=[0.6, 0.2, 0.2])
+    frame["split"] = rng.choice(
+        np.array(["train", "validation", "holdout"], dtype=object), size=rows, p=[0.6, 0.2, 0.2]
+    )
     return frame
 
 
-def _production(model: MonitoredModel, version: ModelVersion, schema: FeatureSchema, *, rows: int,
-                seed: int, day: datetime, drift: dict[str, float],
-                dates: tuple[datetime, datetime]) -> pd.DataFrame:
+def _production(
+    model: MonitoredModel,
+    version: ModelVersion,
+    schema: FeatureSchema,
+    *,
+    rows: int,
+    seed: int,
+    day: datetime,
+    drift: dict[str, float],
+    dates: tuple[datetime, datetime],
+) -> pd.DataFrame:
     features = list(schema.features.order_by("position"))
     rng = np.random.default_rng([seed, 2])
     columns = feature_columns(features, rows=rows, seed=seed, drift=drift, start=dates[0], end=dates[1])
     offsets = np.sort(rng.uniform(0, 86_400, rows))
-    frame = pd.DataFrame({
-        schema.record_id_column: [f"{model.slug}-{version.label}-{day:%Y%m%d}-{i:06d}" for i in range(rows)],
-        schema.timestamp_column: pd.Timestamp(day) + pd.to_timedelta(offsets, unit="s"),
-        version_column(): version.label,
-    })
+    frame = pd.DataFrame(
+        {
+            schema.record_id_column: [
+                f"{model.slug}-{version.label}-{day:%Y%m%d}-{i:06d}" for i in range(rows)
+            ],
+            schema.timestamp_column: pd.Timestamp(day) + pd.to_timedelta(offsets, unit="s"),
+            version_column(): version.label,
+        }
+    )
     for name, values in columns.items():
         frame[name] = values
     outputs = _outputs(model, schema, rows, rng)
@@ -103,9 +118,16 @@ def _production(model: MonitoredModel, version: ModelVersion, schema: FeatureSch
     return frame
 
 
-def demo_data_ingest(*, now: datetime, days: int = 3, rows_per_day: int = 3000,
-                     reference_rows: int = 8000, challenger_share: float = 0.25, sender: Actor,
-                     progress: Callable[[str], None] = lambda _: None) -> DemoDataReport:
+def demo_data_ingest(
+    *,
+    now: datetime,
+    days: int = 3,
+    rows_per_day: int = 3000,
+    reference_rows: int = 8000,
+    challenger_share: float = 0.25,
+    sender: Actor,
+    progress: Callable[[str], None] = lambda _: None,
+) -> DemoDataReport:
     """Ingest a reference per production version and ``days`` daily production batches (ending at
     midnight UTC before ``now``; challengers get ``challenger_share`` of the champion's traffic)
     for every model in production. Idempotent: re-posting the same bytes returns the batch
@@ -125,22 +147,42 @@ def demo_data_ingest(*, now: datetime, days: int = 3, rows_per_day: int = 3000,
                 continue
             seed = 1_000 * (index + 1) + 100 * rank
             rows = rows_per_day if rank == 0 else max(int(rows_per_day * challenger_share), 1)
-            batches.append(("reference", version,
-                            _reference(model, schema, rows=reference_rows, seed=seed, dates=dates)))
+            batches.append(
+                ("reference", version, _reference(model, schema, rows=reference_rows, seed=seed, dates=dates))
+            )
             key = sorted(schema.features.all(), key=lambda f: -f.importance)[:3]
             for day in range(days, 0, -1):
                 shift = {f.name: 1.0 for f in key} if drifted and day == 1 else {}
-                batches.append(("production", version, _production(
-                    model, version, schema, rows=rows, seed=seed + day, day=end - timedelta(days=day),
-                    drift=shift, dates=dates)))
+                batches.append(
+                    (
+                        "production",
+                        version,
+                        _production(
+                            model,
+                            version,
+                            schema,
+                            rows=rows,
+                            seed=seed + day,
+                            day=end - timedelta(days=day),
+                            drift=shift,
+                            dates=dates,
+                        ),
+                    )
+                )
         if not batches:
             report.skipped.append(f"{model.slug}: nothing in production")
             continue
         for kind, version, frame in batches:
             try:
-                result = batch_ingest(model=model, kind=kind, source=_parquet(frame), sender=sender,
-                                      filename=f"{kind}.parquet",
-                                      version=version if kind == "reference" else None, now=now)
+                result = batch_ingest(
+                    model=model,
+                    kind=kind,
+                    source=_parquet(frame),
+                    sender=sender,
+                    filename=f"{kind}.parquet",
+                    version=version if kind == "reference" else None,
+                    now=now,
+                )
             except IngestRefusal as refusal:
                 report.skipped.append(f"{model.slug}@{version.label} {kind}: {refusal}")
                 break

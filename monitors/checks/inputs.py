@@ -43,12 +43,14 @@ def schema_for(run: CheckRun, *, pinned: Pinned | None) -> FeatureSchema:
     try:
         return schema_current(run.version)
     except FeatureSchema.DoesNotExist:
-        raise InputsUnavailable(f"version {run.version} has no feature schema: register one before "
-                                "its data can be checked") from None
+        raise InputsUnavailable(
+            f"version {run.version} has no feature schema: register one before its data can be checked"
+        ) from None
 
 
-def drift_config(run: CheckRun, schema: FeatureSchema, *,
-                 pinned: Pinned | None) -> tuple[DriftConfig, dict[str, Any]]:
+def drift_config(
+    run: CheckRun, schema: FeatureSchema, *, pinned: Pinned | None
+) -> tuple[DriftConfig, dict[str, Any]]:
     """The drift configuration and the parameters recorded with the run: from the plan the run
     was scheduled under, or, for a recompute, exactly what the original run recorded."""
     if pinned is not None:
@@ -59,14 +61,25 @@ def drift_config(run: CheckRun, schema: FeatureSchema, *,
     plan = run.plan
     if plan is None:
         raise InputsUnavailable(f"run {run.pk} names no monitoring plan")
-    thresholds = {test: float(spec["value"]) for test, spec in (plan.thresholds or {}).items()
-                  if test in ALL_TESTS and isinstance(spec, dict) and "value" in spec}
-    config = DriftConfig(alpha=plan.alpha, correction=plan.correction,  # type: ignore[arg-type]
-                         drift_share_threshold=plan.drift_share_threshold, thresholds=thresholds)
+    thresholds = {
+        test: float(spec["value"])
+        for test, spec in (plan.thresholds or {}).items()
+        if test in ALL_TESTS and isinstance(spec, dict) and "value" in spec
+    }
+    config = DriftConfig(
+        alpha=plan.alpha,
+        correction=plan.correction,  # type: ignore[arg-type]
+        drift_share_threshold=plan.drift_share_threshold,
+        thresholds=thresholds,
+    )
     days = max(1, round((run.window_end - run.window_start).total_seconds() / 86400))
     expected = schema.expected_rows_per_day * days if schema.expected_rows_per_day else None
-    parameters = {"drift_config": config.as_dict(), "min_sample_size": plan.min_sample_size,
-                  "expected_rows": expected, "window_days": days}
+    parameters = {
+        "drift_config": config.as_dict(),
+        "min_sample_size": plan.min_sample_size,
+        "expected_rows": expected,
+        "window_days": days,
+    }
     return config, parameters
 
 
@@ -86,8 +99,9 @@ def config_from_dict(data: dict[str, Any]) -> DriftConfig:
     return DriftConfig(**values)
 
 
-def reference_profile(run: CheckRun, schema: FeatureSchema, *, pinned: Pinned | None,
-                      context: RunContext) -> ProfileRead:
+def reference_profile(
+    run: CheckRun, schema: FeatureSchema, *, pinned: Pinned | None, context: RunContext
+) -> ProfileRead:
     """The version's reference profile; for a recompute, the exact stored profile (and reference
     batch) the run recorded, their bytes checked against the recorded sha256."""
     from monitors.profiles import ReferenceUnavailable, reference_batch, reference_profile_for
@@ -101,9 +115,16 @@ def reference_profile(run: CheckRun, schema: FeatureSchema, *, pinned: Pinned | 
             profile = reference_profile_for(run.version)
         except ReferenceUnavailable as exc:
             raise InputsUnavailable(f"no reference to compare with: {exc}") from None
-        stored = (ProfileRow.objects.filter(reference_sha256=batch.stored_sha256, schema=schema,
-                                            code_version=profile.code_version, purged_at__isnull=True)
-                  .values_list("profile_sha256", flat=True).first())
+        stored = (
+            ProfileRow.objects.filter(
+                reference_sha256=batch.stored_sha256,
+                schema=schema,
+                code_version=profile.code_version,
+                purged_at__isnull=True,
+            )
+            .values_list("profile_sha256", flat=True)
+            .first()
+        )
     profile_sha = stored or hashlib.sha256(profile.to_bytes()).hexdigest()
     assert isinstance(profile, EngineProfile)
     return ProfileRead(profile=profile, reference_sha256=batch.stored_sha256, profile_sha256=profile_sha)
@@ -112,8 +133,16 @@ def reference_profile(run: CheckRun, schema: FeatureSchema, *, pinned: Pinned | 
 def _pinned_profile(run: CheckRun, pinned: Pinned, context: RunContext) -> ProfileRead:
     from monitors.stats import ReferenceProfile as EngineProfile
 
-    reference = (Batch.objects.filter(kind=BatchKind.REFERENCE, model=run.model, version=run.version,
-                                      stored_sha256=pinned.reference_sha256).order_by("-sequence").first())
+    reference = (
+        Batch.objects.filter(
+            kind=BatchKind.REFERENCE,
+            model=run.model,
+            version=run.version,
+            stored_sha256=pinned.reference_sha256,
+        )
+        .order_by("-sequence")
+        .first()
+    )
     if reference is None:
         raise InputsUnavailable(f"the reference batch {pinned.reference_sha256} is no longer registered")
     if reference.purged_at is not None:
@@ -122,17 +151,23 @@ def _pinned_profile(run: CheckRun, pinned: Pinned, context: RunContext) -> Profi
     if row is None or row.purged_at is not None:
         raise InputsPurged("the reference profile", [reference])
     with context.timed("storage_read"):
-        context.verify_stored(what=f"reference batch {reference.pk}", name=reference.storage_name,
-                              expected=reference.stored_sha256)
-        data = context.verify_stored(what=f"reference profile {row.pk}", name=row.storage_name,
-                                     expected=row.profile_sha256)
+        context.verify_stored(
+            what=f"reference batch {reference.pk}",
+            name=reference.storage_name,
+            expected=reference.stored_sha256,
+        )
+        data = context.verify_stored(
+            what=f"reference profile {row.pk}", name=row.storage_name, expected=row.profile_sha256
+        )
         profile = EngineProfile.from_bytes(data)
-    return ProfileRead(profile=profile, reference_sha256=reference.stored_sha256,
-                       profile_sha256=row.profile_sha256)
+    return ProfileRead(
+        profile=profile, reference_sha256=reference.stored_sha256, profile_sha256=row.profile_sha256
+    )
 
 
-def window(run: CheckRun, profile: ReferenceProfile, *, pinned: Pinned | None,
-           context: RunContext) -> WindowRead:
+def window(
+    run: CheckRun, profile: ReferenceProfile, *, pinned: Pinned | None, context: RunContext
+) -> WindowRead:
     """The version's production rows in [start, end), as of now (or, for a recompute, as of the
     ingest point the run recorded). Drift needs no labels; performance stages will ask for them."""
     from monitors.selectors import WindowInputsPurged, production_window
@@ -141,18 +176,31 @@ def window(run: CheckRun, profile: ReferenceProfile, *, pinned: Pinned | None,
     with context.timed("storage_read"):
         try:
             read = production_window(
-                model=run.model, start=run.window_start, end=run.window_end, columns=names,
-                as_of=pinned.as_of_sequence if pinned else None, versions=[run.version],
-                with_labels=run.kind != "drift")
+                model=run.model,
+                start=run.window_start,
+                end=run.window_end,
+                columns=names,
+                as_of=pinned.as_of_sequence if pinned else None,
+                versions=[run.version],
+                with_labels=run.kind != "drift",
+            )
         except WindowInputsPurged as exc:
             raise InputsPurged("the window's production or label batches", _batches(exc.batch_ids)) from None
         if pinned is not None:
             for batch in Batch.objects.filter(pk__in=[*read.batch_ids, *read.label_batch_ids]).order_by("pk"):
-                context.verify_stored(what=f"{batch.kind} batch {batch.pk}", name=batch.storage_name,
-                                      expected=batch.stored_sha256)
+                context.verify_stored(
+                    what=f"{batch.kind} batch {batch.pk}",
+                    name=batch.storage_name,
+                    expected=batch.stored_sha256,
+                )
         columns = {name: read.array(name) for name in names}
-    return WindowRead(columns=columns, n_rows=read.row_count, data_sha256s=read.batch_sha256s,
-                      label_sha256s=read.label_batch_sha256s, as_of_sequence=read.as_of_sequence)
+    return WindowRead(
+        columns=columns,
+        n_rows=read.row_count,
+        data_sha256s=read.batch_sha256s,
+        label_sha256s=read.label_batch_sha256s,
+        as_of_sequence=read.as_of_sequence,
+    )
 
 
 def _batches(ids: tuple[int, ...]) -> list[Batch]:

@@ -49,8 +49,9 @@ class CheckRun(models.Model):
     window_start = models.DateTimeField()
     window_end = models.DateTimeField(help_text="exclusive")
     revision = models.PositiveIntegerField(default=1)
-    supersedes = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
-                                   related_name="superseded_by")
+    supersedes = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
     origin = models.CharField(max_length=16, choices=RunOrigin.choices, default=RunOrigin.SCHEDULE)
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.SCHEDULED)
@@ -69,15 +70,20 @@ class CheckRun(models.Model):
     worker_host = models.CharField(max_length=255, blank=True)
     worker_pid = models.PositiveIntegerField(null=True, blank=True)
 
-    plan = models.ForeignKey("registry.MonitoringPlan", models.PROTECT, null=True, blank=True,
-                             related_name="+")
-    policy = models.ForeignKey("registry.RetrainingPolicy", models.PROTECT, null=True, blank=True,
-                               related_name="+")
-    schema = models.ForeignKey("registry.FeatureSchema", models.PROTECT, null=True, blank=True,
-                               related_name="+")
+    plan = models.ForeignKey(
+        "registry.MonitoringPlan", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    policy = models.ForeignKey(
+        "registry.RetrainingPolicy", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    schema = models.ForeignKey(
+        "registry.FeatureSchema", models.PROTECT, null=True, blank=True, related_name="+"
+    )
     as_of_sequence = models.PositiveBigIntegerField(
-        null=True, blank=True,
-        help_text="the model's ingest point (batch sequence) the window and its labels were read as of")
+        null=True,
+        blank=True,
+        help_text="the model's ingest point (batch sequence) the window and its labels were read as of",
+    )
 
     # What was read: enough to re-read exactly the same bytes (see ``recompute``).
     data_sha256s = models.JSONField(default=list, blank=True, help_text="production batches read")
@@ -101,12 +107,16 @@ class CheckRun(models.Model):
     class Meta:
         ordering = ("-window_end", "model", "kind", "-revision")
         constraints = (
-            models.UniqueConstraint(fields=("version", "window_start", "window_end", "kind", "revision"),
-                                    name="checks_run_key_unique"),
-            models.CheckConstraint(condition=Q(window_end__gt=models.F("window_start")),
-                                   name="checks_run_window_not_empty"),
-            models.CheckConstraint(condition=Q(revision=1) | Q(supersedes__isnull=False),
-                                   name="checks_run_revision_supersedes"),
+            models.UniqueConstraint(
+                fields=("version", "window_start", "window_end", "kind", "revision"),
+                name="checks_run_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_end__gt=models.F("window_start")), name="checks_run_window_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(revision=1) | Q(supersedes__isnull=False), name="checks_run_revision_supersedes"
+            ),
         )
         indexes = (
             models.Index(fields=("status", "enqueued_at"), name="checks_run_status_idx"),
@@ -114,8 +124,10 @@ class CheckRun(models.Model):
         )
 
     def __str__(self) -> str:
-        return (f"{self.kind} run #{self.pk} of {self.version_id} "
-                f"[{self.window_start:%Y-%m-%d %H:%M}, {self.window_end:%Y-%m-%d %H:%M}) r{self.revision}")
+        return (
+            f"{self.kind} run #{self.pk} of {self.version_id} "
+            f"[{self.window_start:%Y-%m-%d %H:%M}, {self.window_end:%Y-%m-%d %H:%M}) r{self.revision}"
+        )
 
 
 class StageRecord(models.Model):
@@ -159,8 +171,11 @@ class FeatureResult(models.Model):
 
     class Meta:
         ordering = ("run", "feature", "segment", "test")
-        constraints = (models.UniqueConstraint(fields=("run", "stage", "feature", "segment", "test"),
-                                               name="checks_feature_result_unique"),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("run", "stage", "feature", "segment", "test"), name="checks_feature_result_unique"
+            ),
+        )
         indexes = (models.Index(fields=("feature", "drifted"), name="checks_feature_drift_idx"),)
 
     def __str__(self) -> str:
@@ -182,8 +197,11 @@ class MetricResult(models.Model):
 
     class Meta:
         ordering = ("run", "stage", "feature", "metric")
-        constraints = (models.UniqueConstraint(fields=("run", "stage", "feature", "metric"),
-                                               name="checks_metric_result_unique"),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("run", "stage", "feature", "metric"), name="checks_metric_result_unique"
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.feature or '-'} {self.metric}={self.value}"

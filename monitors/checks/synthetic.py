@@ -47,12 +47,25 @@ def fleet_schema(*, numeric: int = 20, categorical: int = 8, boolean: int = 2) -
     handful of levels, a couple of flags. ``numeric + categorical + boolean`` features in all."""
     features: list[Feature] = []
     for i in range(numeric):
-        features.append(Feature(name=f"num_{i:02d}", kind="numeric", min_value=None, max_value=None,
-                                importance=round(1.0 / (1 + i % 5), 3)))
+        features.append(
+            Feature(
+                name=f"num_{i:02d}",
+                kind="numeric",
+                min_value=None,
+                max_value=None,
+                importance=round(1.0 / (1 + i % 5), 3),
+            )
+        )
     for i in range(categorical):
         levels = 3 + i % 6
-        features.append(Feature(name=f"cat_{i:02d}", kind="categorical",
-                                categories=tuple(f"level_{j}" for j in range(levels)), importance=0.5))
+        features.append(
+            Feature(
+                name=f"cat_{i:02d}",
+                kind="categorical",
+                categories=tuple(f"level_{j}" for j in range(levels)),
+                importance=0.5,
+            )
+        )
     for i in range(boolean):
         features.append(Feature(name=f"flag_{i:02d}", kind="boolean", importance=0.25))
     return features
@@ -110,9 +123,16 @@ def _datetime(rows: int, rng: np.random.Generator, start: datetime, end: datetim
     return pd.to_datetime(rng.uniform(low, high, rows), unit="s", utc=True).to_numpy()
 
 
-def feature_columns(features: Iterable[Any], *, rows: int, seed: int,
-                    drift: float | Mapping[str, float] = 0.0, missing_share: float = 0.0,
-                    start: datetime | None = None, end: datetime | None = None) -> dict[str, Any]:
+def feature_columns(
+    features: Iterable[Any],
+    *,
+    rows: int,
+    seed: int,
+    drift: float | Mapping[str, float] = 0.0,
+    missing_share: float = 0.0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, Any]:
     """The feature columns only, as numpy arrays (or object arrays for categories)."""
     rng = np.random.default_rng(seed)
     columns: dict[str, Any] = {}
@@ -137,8 +157,9 @@ def feature_columns(features: Iterable[Any], *, rows: int, seed: int,
     return columns
 
 
-def _scores(columns: Mapping[str, Any], features: Sequence[Any], rng: np.random.Generator,
-            concept_drift: float) -> np.ndarray:
+def _scores(
+    columns: Mapping[str, Any], features: Sequence[Any], rng: np.random.Generator, concept_drift: float
+) -> np.ndarray:
     rows = len(next(iter(columns.values()))) if columns else 0
     logit = np.zeros(rows)
     numeric = [f.name for f in features if f.kind == "numeric"][:5]
@@ -150,9 +171,16 @@ def _scores(columns: Mapping[str, Any], features: Sequence[Any], rng: np.random.
     return 1.0 / (1.0 + np.exp(-(logit + rng.normal(0, 0.5, rows))))
 
 
-def reference_frame(features: Sequence[Any], *, rows: int, seed: int, target_column: str = "target",
-                    prediction_column: str = "prediction", score_column: str | None = "score",
-                    holdout_share: float = 0.2) -> pd.DataFrame:
+def reference_frame(
+    features: Sequence[Any],
+    *,
+    rows: int,
+    seed: int,
+    target_column: str = "target",
+    prediction_column: str = "prediction",
+    score_column: str | None = "score",
+    holdout_share: float = 0.2,
+) -> pd.DataFrame:
     """Training/validation data with labels and predictions, a ``split`` column marking the
     holdout."""
     columns = feature_columns(features, rows=rows, seed=seed)
@@ -168,23 +196,42 @@ def reference_frame(features: Sequence[Any], *, rows: int, seed: int, target_col
     return frame
 
 
-def production_frame(features: Sequence[Any], *, rows: int, seed: int, start: datetime, end: datetime,
-                     version_label: str, record_prefix: str, drift: float | Mapping[str, float] = 0.0,
-                     missing_share: float = 0.0, record_id_column: str = "record_id",
-                     timestamp_column: str = "timestamp", version_column: str = "version",
-                     prediction_column: str = "prediction", score_column: str | None = "score",
-                     with_target: str | None = None, concept_drift: float = 0.0) -> pd.DataFrame:
+def production_frame(
+    features: Sequence[Any],
+    *,
+    rows: int,
+    seed: int,
+    start: datetime,
+    end: datetime,
+    version_label: str,
+    record_prefix: str,
+    drift: float | Mapping[str, float] = 0.0,
+    missing_share: float = 0.0,
+    record_id_column: str = "record_id",
+    timestamp_column: str = "timestamp",
+    version_column: str = "version",
+    prediction_column: str = "prediction",
+    score_column: str | None = "score",
+    with_target: str | None = None,
+    concept_drift: float = 0.0,
+) -> pd.DataFrame:
     """Scored inference records with timestamps spread over [start, end). ``with_target`` adds the
     (later known) label under that column name, for building a matching label batch."""
-    columns = feature_columns(features, rows=rows, seed=seed, drift=drift, missing_share=missing_share,
-                              start=start, end=end)
+    columns = feature_columns(
+        features, rows=rows, seed=seed, drift=drift, missing_share=missing_share, start=start, end=end
+    )
     rng = np.random.default_rng(seed + 1)
     span = (end - start).total_seconds()
     offsets = np.sort(rng.uniform(0, span, rows))
     timestamps = pd.Timestamp(start).tz_convert("UTC") + pd.to_timedelta(offsets, unit="s")
     score = _scores(columns, features, rng, concept_drift)
-    frame = pd.DataFrame({record_id_column: [f"{record_prefix}-{i:07d}" for i in range(rows)],
-                          timestamp_column: timestamps, version_column: version_label})
+    frame = pd.DataFrame(
+        {
+            record_id_column: [f"{record_prefix}-{i:07d}" for i in range(rows)],
+            timestamp_column: timestamps,
+            version_column: version_label,
+        }
+    )
     for name, values in columns.items():
         frame[name] = values
     frame[prediction_column] = (score >= 0.5).astype(float)
@@ -195,8 +242,14 @@ def production_frame(features: Sequence[Any], *, rows: int, seed: int, start: da
     return frame
 
 
-def label_frame(production: pd.DataFrame, *, target_column: str, record_id_column: str = "record_id",
-                share: float = 1.0, seed: int = 0) -> pd.DataFrame:
+def label_frame(
+    production: pd.DataFrame,
+    *,
+    target_column: str,
+    record_id_column: str = "record_id",
+    share: float = 1.0,
+    seed: int = 0,
+) -> pd.DataFrame:
     """The labels of (a share of) a production frame made with ``with_target``."""
     rng = np.random.default_rng(seed)
     keep = rng.random(len(production)) < share

@@ -29,8 +29,13 @@ from monitors.checks.services.execute import TRANSIENT_ERRORS, check_run_execute
 from monitors.checks.services.reconcile import checks_reconcile
 from monitors.checks.services.schedule import fleet_sweep
 
-_RETRY = {"autoretry_for": TRANSIENT_ERRORS, "retry_backoff": 5, "retry_backoff_max": 300,
-          "retry_jitter": True, "max_retries": 8}
+_RETRY = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 def _when(now: str | None) -> datetime:

@@ -5,171 +5,381 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Batch',
+            name="Batch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reference', 'Reference'), ('production', 'Production'), ('labels', 'Labels')], max_length=16)),
-                ('sequence', models.PositiveBigIntegerField(help_text="order of ingestion within the model; 'as of' points name one")),
-                ('schema_versions', models.JSONField(blank=True, default=dict, help_text='version label -> schema number, per version in the batch')),
-                ('posted_sha256', models.CharField(help_text='sha256 of the bytes as posted', max_length=64)),
-                ('posted_bytes', models.PositiveBigIntegerField()),
-                ('source_format', models.CharField(max_length=8)),
-                ('filename', models.CharField(blank=True, max_length=255)),
-                ('stored_sha256', models.CharField(help_text='sha256 of the stored Parquet', max_length=64)),
-                ('stored_bytes', models.PositiveBigIntegerField()),
-                ('storage_name', models.CharField(max_length=255)),
-                ('row_count', models.PositiveBigIntegerField()),
-                ('min_timestamp', models.DateTimeField(blank=True, null=True)),
-                ('max_timestamp', models.DateTimeField(blank=True, null=True)),
-                ('quality_summary', models.JSONField(blank=True, default=dict)),
-                ('label_summary', models.JSONField(blank=True, default=dict, help_text='labels: joined, parked and corrections at ingest')),
-                ('flagged', models.BooleanField(default=False, help_text='accepted with rows of unknown versions')),
-                ('sender_kind', models.CharField(max_length=16)),
-                ('sender_id', models.CharField(max_length=100)),
-                ('sender_name', models.CharField(max_length=150)),
-                ('received_at', models.DateTimeField()),
-                ('purged_at', models.DateTimeField(blank=True, null=True)),
-                ('purge_ledger_sequence', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='batches', to='registry.monitoredmodel')),
-                ('schema', models.ForeignKey(blank=True, help_text='the schema the batch was validated against', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.featureschema')),
-                ('version', models.ForeignKey(blank=True, help_text='the model version a reference batch belongs to', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reference", "Reference"),
+                            ("production", "Production"),
+                            ("labels", "Labels"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "sequence",
+                    models.PositiveBigIntegerField(
+                        help_text="order of ingestion within the model; 'as of' points name one"
+                    ),
+                ),
+                (
+                    "schema_versions",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="version label -> schema number, per version in the batch",
+                    ),
+                ),
+                ("posted_sha256", models.CharField(help_text="sha256 of the bytes as posted", max_length=64)),
+                ("posted_bytes", models.PositiveBigIntegerField()),
+                ("source_format", models.CharField(max_length=8)),
+                ("filename", models.CharField(blank=True, max_length=255)),
+                ("stored_sha256", models.CharField(help_text="sha256 of the stored Parquet", max_length=64)),
+                ("stored_bytes", models.PositiveBigIntegerField()),
+                ("storage_name", models.CharField(max_length=255)),
+                ("row_count", models.PositiveBigIntegerField()),
+                ("min_timestamp", models.DateTimeField(blank=True, null=True)),
+                ("max_timestamp", models.DateTimeField(blank=True, null=True)),
+                ("quality_summary", models.JSONField(blank=True, default=dict)),
+                (
+                    "label_summary",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="labels: joined, parked and corrections at ingest"
+                    ),
+                ),
+                (
+                    "flagged",
+                    models.BooleanField(default=False, help_text="accepted with rows of unknown versions"),
+                ),
+                ("sender_kind", models.CharField(max_length=16)),
+                ("sender_id", models.CharField(max_length=100)),
+                ("sender_name", models.CharField(max_length=150)),
+                ("received_at", models.DateTimeField()),
+                ("purged_at", models.DateTimeField(blank=True, null=True)),
+                ("purge_ledger_sequence", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="batches",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
+                (
+                    "schema",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the schema the batch was validated against",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.featureschema",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the model version a reference batch belongs to",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.modelversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'batches',
-                'ordering': ('model', 'sequence'),
+                "verbose_name_plural": "batches",
+                "ordering": ("model", "sequence"),
             },
         ),
         migrations.CreateModel(
-            name='IngestLimits',
+            name="IngestLimits",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('max_rows', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('max_bytes', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('model', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='ingest_limits', to='registry.monitoredmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("max_rows", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("max_bytes", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "model",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ingest_limits",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'ingest limits',
+                "verbose_name_plural": "ingest limits",
             },
         ),
         migrations.CreateModel(
-            name='InventoryException',
+            name="InventoryException",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('unregistered_model', 'Unregistered model'), ('unknown_version', 'Version not in production or challenger')], max_length=32)),
-                ('outcome', models.CharField(choices=[('refused', 'Batch refused'), ('flagged', 'Batch accepted and flagged')], max_length=16)),
-                ('model_slug', models.CharField(max_length=100)),
-                ('version_label', models.CharField(blank=True, max_length=64)),
-                ('posted_sha256', models.CharField(max_length=64)),
-                ('row_count', models.PositiveBigIntegerField(default=0)),
-                ('first_rows', models.JSONField(blank=True, default=list)),
-                ('sender_name', models.CharField(max_length=150)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='monitors.batch')),
-                ('model', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.monitoredmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("unregistered_model", "Unregistered model"),
+                            ("unknown_version", "Version not in production or challenger"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("refused", "Batch refused"), ("flagged", "Batch accepted and flagged")],
+                        max_length=16,
+                    ),
+                ),
+                ("model_slug", models.CharField(max_length=100)),
+                ("version_label", models.CharField(blank=True, max_length=64)),
+                ("posted_sha256", models.CharField(max_length=64)),
+                ("row_count", models.PositiveBigIntegerField(default=0)),
+                ("first_rows", models.JSONField(blank=True, default=list)),
+                ("sender_name", models.CharField(max_length=150)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="monitors.batch",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at',),
+                "ordering": ("-created_at",),
             },
         ),
         migrations.CreateModel(
-            name='Label',
+            name="Label",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sequence', models.PositiveBigIntegerField(help_text="the label batch's sequence")),
-                ('record_id', models.CharField(max_length=200)),
-                ('row_index', models.PositiveIntegerField(help_text="0-based row in the label batch's Parquet")),
-                ('labelled_at', models.DateTimeField()),
-                ('record_timestamp', models.DateTimeField(blank=True, null=True)),
-                ('parked_until', models.DateTimeField(blank=True, help_text='set while the record has not arrived', null=True)),
-                ('orphaned_at', models.DateTimeField(blank=True, null=True)),
-                ('superseded_at_sequence', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('batch', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='labels', to='monitors.batch')),
-                ('model', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.monitoredmodel')),
-                ('record_batch', models.ForeignKey(blank=True, db_index=False, help_text='the production batch of the record, once it has arrived', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='monitors.batch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sequence", models.PositiveBigIntegerField(help_text="the label batch's sequence")),
+                ("record_id", models.CharField(max_length=200)),
+                (
+                    "row_index",
+                    models.PositiveIntegerField(help_text="0-based row in the label batch's Parquet"),
+                ),
+                ("labelled_at", models.DateTimeField()),
+                ("record_timestamp", models.DateTimeField(blank=True, null=True)),
+                (
+                    "parked_until",
+                    models.DateTimeField(
+                        blank=True, help_text="set while the record has not arrived", null=True
+                    ),
+                ),
+                ("orphaned_at", models.DateTimeField(blank=True, null=True)),
+                ("superseded_at_sequence", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="labels",
+                        to="monitors.batch",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
+                (
+                    "record_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        help_text="the production batch of the record, once it has arrived",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="monitors.batch",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RecordId',
+            name="RecordId",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.CharField(max_length=200)),
-                ('timestamp', models.DateTimeField()),
-                ('batch', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='record_ids', to='monitors.batch')),
-                ('model', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.monitoredmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_id", models.CharField(max_length=200)),
+                ("timestamp", models.DateTimeField()),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="record_ids",
+                        to="monitors.batch",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReferenceProfile',
+            name="ReferenceProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference_sha256', models.CharField(max_length=64)),
-                ('code_version', models.CharField(max_length=32)),
-                ('storage_name', models.CharField(max_length=255)),
-                ('profile_sha256', models.CharField(max_length=64)),
-                ('profile_bytes', models.PositiveBigIntegerField()),
-                ('holds_raw_values', models.BooleanField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('purged_at', models.DateTimeField(blank=True, null=True)),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='profiles', to='monitors.batch')),
-                ('schema', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.featureschema')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference_sha256", models.CharField(max_length=64)),
+                ("code_version", models.CharField(max_length=32)),
+                ("storage_name", models.CharField(max_length=255)),
+                ("profile_sha256", models.CharField(max_length=64)),
+                ("profile_bytes", models.PositiveBigIntegerField()),
+                ("holds_raw_values", models.BooleanField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("purged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="profiles",
+                        to="monitors.batch",
+                    ),
+                ),
+                (
+                    "schema",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.featureschema",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='batch',
-            index=models.Index(fields=['model', 'kind', 'min_timestamp', 'max_timestamp'], name='monitors_batch_window_idx'),
+            model_name="batch",
+            index=models.Index(
+                fields=["model", "kind", "min_timestamp", "max_timestamp"], name="monitors_batch_window_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='batch',
-            index=models.Index(fields=['stored_sha256'], name='monitors_batch_stored_idx'),
+            model_name="batch",
+            index=models.Index(fields=["stored_sha256"], name="monitors_batch_stored_idx"),
         ),
         migrations.AddConstraint(
-            model_name='batch',
-            constraint=models.UniqueConstraint(fields=('model', 'sequence'), name='monitors_batch_sequence_unique'),
+            model_name="batch",
+            constraint=models.UniqueConstraint(
+                fields=("model", "sequence"), name="monitors_batch_sequence_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='batch',
-            constraint=models.UniqueConstraint(condition=models.Q(('purged_at__isnull', True)), fields=('model', 'kind', 'version', 'posted_sha256'), name='monitors_batch_posted_unique', nulls_distinct=False),
+            model_name="batch",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("purged_at__isnull", True)),
+                fields=("model", "kind", "version", "posted_sha256"),
+                name="monitors_batch_posted_unique",
+                nulls_distinct=False,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='batch',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'reference'), ('purged_at__isnull', True)), fields=('version',), name='monitors_one_reference_per_version'),
+            model_name="batch",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "reference"), ("purged_at__isnull", True)),
+                fields=("version",),
+                name="monitors_one_reference_per_version",
+            ),
         ),
         migrations.AddIndex(
-            model_name='label',
-            index=models.Index(fields=['model', 'record_id'], name='monitors_label_record_idx'),
+            model_name="label",
+            index=models.Index(fields=["model", "record_id"], name="monitors_label_record_idx"),
         ),
         migrations.AddIndex(
-            model_name='label',
-            index=models.Index(fields=['model', 'parked_until'], name='monitors_label_parked_idx'),
+            model_name="label",
+            index=models.Index(fields=["model", "parked_until"], name="monitors_label_parked_idx"),
         ),
         migrations.AddIndex(
-            model_name='label',
-            index=models.Index(fields=['record_batch', 'record_timestamp'], name='monitors_label_window_idx'),
+            model_name="label",
+            index=models.Index(fields=["record_batch", "record_timestamp"], name="monitors_label_window_idx"),
         ),
         migrations.AddConstraint(
-            model_name='label',
-            constraint=models.UniqueConstraint(fields=('batch', 'record_id'), name='monitors_label_once_per_batch'),
+            model_name="label",
+            constraint=models.UniqueConstraint(
+                fields=("batch", "record_id"), name="monitors_label_once_per_batch"
+            ),
         ),
         migrations.AddIndex(
-            model_name='recordid',
-            index=models.Index(fields=['batch', 'timestamp'], name='monitors_record_batch_ts_idx'),
+            model_name="recordid",
+            index=models.Index(fields=["batch", "timestamp"], name="monitors_record_batch_ts_idx"),
         ),
         migrations.AddConstraint(
-            model_name='recordid',
-            constraint=models.UniqueConstraint(fields=('model', 'record_id'), name='monitors_record_id_unique'),
+            model_name="recordid",
+            constraint=models.UniqueConstraint(
+                fields=("model", "record_id"), name="monitors_record_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='referenceprofile',
-            constraint=models.UniqueConstraint(fields=('reference_sha256', 'schema', 'code_version'), name='monitors_profile_key_unique'),
+            model_name="referenceprofile",
+            constraint=models.UniqueConstraint(
+                fields=("reference_sha256", "schema", "code_version"), name="monitors_profile_key_unique"
+            ),
         ),
     ]

@@ -85,9 +85,7 @@ DATABASES = databases(
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite cannot enforce "nulls not distinct" uniqueness (tier-default plans, batches); PostgreSQL,
 # the production database, does. Say so once here instead of on every command.
-SILENCED_SYSTEM_CHECKS = (
-    ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
-)
+SILENCED_SYSTEM_CHECKS = ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
 
 # Test hooks (a pause between an ingest's file write and its commit, for the crash tests) act
 # only when this is on, and never in production.
@@ -203,14 +201,17 @@ FLEETWATCH_CHECKS_QUEUE = envstr("FLEETWATCH_CHECKS_QUEUE", "checks")
 # Defaults for the beat schedules that ``install_schedules`` creates; the admin edits them after.
 FLEETWATCH_SWEEP_CRONTAB = envstr("FLEETWATCH_SWEEP_CRONTAB", "15 2 * * *")
 if len(FLEETWATCH_SWEEP_CRONTAB.split()) != 5:
-    raise ImproperlyConfigured(f"FLEETWATCH_SWEEP_CRONTAB={FLEETWATCH_SWEEP_CRONTAB!r} needs five fields: "
-                               "minute hour day-of-month month day-of-week")
+    raise ImproperlyConfigured(
+        f"FLEETWATCH_SWEEP_CRONTAB={FLEETWATCH_SWEEP_CRONTAB!r} needs five fields: "
+        "minute hour day-of-month month day-of-week"
+    )
 FLEETWATCH_RECONCILE_EVERY_SECONDS = envint("FLEETWATCH_RECONCILE_EVERY_SECONDS", "120", minimum=5)
 # How often a worker looks for deliveries whose worker died (unacknowledged past the visibility
 # timeout) and puts them back on their queue; kombu's default scans only every ~100 s.
 FLEETWATCH_UNACKED_RESTORE_SECONDS = envint("FLEETWATCH_UNACKED_RESTORE_SECONDS", "60", minimum=1)
-CELERY_BROKER_TRANSPORT_OPTIONS.update(unacked_restore_interval=FLEETWATCH_UNACKED_RESTORE_SECONDS,
-                                       unacked_restore_throttle=1)
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    unacked_restore_interval=FLEETWATCH_UNACKED_RESTORE_SECONDS, unacked_restore_throttle=1
+)
 CELERY_TASK_ROUTES = {
     "checks.fleet_sweep": {"queue": FLEETWATCH_SWEEP_QUEUE},
     "checks.reconcile": {"queue": FLEETWATCH_SWEEP_QUEUE},
@@ -222,8 +223,9 @@ CELERY_TASK_ROUTES = {
 FLEETWATCH_INGEST_MAX_ROWS = envint("FLEETWATCH_INGEST_MAX_ROWS", "5000000", minimum=1)
 FLEETWATCH_INGEST_MAX_BYTES = envint("FLEETWATCH_INGEST_MAX_BYTES", str(2 * 1024**3), minimum=1)
 # Timestamps later than now + this are refused as future timestamps (clock skew allowance).
-FLEETWATCH_INGEST_FUTURE_TOLERANCE_SECONDS = envint("FLEETWATCH_INGEST_FUTURE_TOLERANCE_SECONDS", "300",
-                                                    minimum=0)
+FLEETWATCH_INGEST_FUTURE_TOLERANCE_SECONDS = envint(
+    "FLEETWATCH_INGEST_FUTURE_TOLERANCE_SECONDS", "300", minimum=0
+)
 # Production batches name the serving model version of each row in this column.
 FLEETWATCH_VERSION_LABEL_COLUMN = envstr("FLEETWATCH_VERSION_LABEL_COLUMN", "model_version")
 # Rows whose version label was not the champion or a challenger at their timestamp: refuse the

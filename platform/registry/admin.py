@@ -65,8 +65,11 @@ from registry.services.versioning import (
 
 
 def _is_reader(user: Any) -> bool:
-    return user.is_active and user.is_staff and any(
-        has_role(user, r) for r in (MODEL_RISK, AUDITOR, MODEL_OWNER))
+    return (
+        user.is_active
+        and user.is_staff
+        and any(has_role(user, r) for r in (MODEL_RISK, AUDITOR, MODEL_OWNER))
+    )
 
 
 def _model_of(obj: Any) -> MonitoredModel | None:
@@ -91,8 +94,9 @@ class RegistryAdmin(admin.ModelAdmin):
         return _is_reader(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _is_reader(request.user) and (has_role(request.user, MODEL_RISK)
-                                             or has_role(request.user, MODEL_OWNER))
+        return _is_reader(request.user) and (
+            has_role(request.user, MODEL_RISK) or has_role(request.user, MODEL_OWNER)
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if not self.has_add_permission(request):
@@ -112,10 +116,13 @@ class RegistryAdmin(admin.ModelAdmin):
             return rows.filter(pk__in=visible)
         return rows.filter(**{f"{self.model_path}__in": visible})
 
-    def _record(self, request: HttpRequest, action: str, subject: Any,
-                payload: dict[str, Any]) -> None:
-        record(action=action, subject=subject, payload=with_operator(
-            {**payload, "via": "admin"}), actor=actor_for(request.user))
+    def _record(self, request: HttpRequest, action: str, subject: Any, payload: dict[str, Any]) -> None:
+        record(
+            action=action,
+            subject=subject,
+            payload=with_operator({**payload, "via": "admin"}),
+            actor=actor_for(request.user),
+        )
 
 
 class AuditedAfterSaveAdmin(RegistryAdmin):
@@ -137,14 +144,14 @@ class AuditedAfterSaveAdmin(RegistryAdmin):
 class RequestFormAdmin(RegistryAdmin):
     """Hands the request to the form, whose ``clean`` checks what the services would refuse."""
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
-                 **kwargs: Any) -> Any:
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form_class = super().get_form(request, obj, change=change, **kwargs)
 
         class RequestForm(form_class):  # type: ignore[misc, valid-type]
             def __init__(self, *args: Any, **inner: Any) -> None:
                 super().__init__(*args, **inner)
                 self.request = request
+
         return RequestForm
 
 
@@ -165,21 +172,41 @@ class ReadOnlyInline(admin.TabularInline):
 
 # --- models ------------------------------------------------------------------------------------
 
+
 class VersionInline(ReadOnlyInline):
     model = ModelVersion
-    fields = ("label", "status", "role", "deployed_at", "validated_at", "validated_by",
-              "retired_at")
+    fields = ("label", "status", "role", "deployed_at", "validated_at", "validated_by", "retired_at")
     readonly_fields = fields
 
 
 class MonitoredModelForm(forms.ModelForm):
     class Meta:
         model = MonitoredModel
-        fields = ("slug", "name", "description", "purpose", "approved_uses", "restrictions",
-                  "decision_type", "affects_natural_persons", "task_type", "business_unit",
-                  "owner", "team", "developer", "validator", "accountable_executive",
-                  "risk_tier", "risk_tier_rationale", "regulatory_scope", "personal_data",
-                  "legal_hold", "retention_days", "kpi_name", "kpi_reference_value")
+        fields = (
+            "slug",
+            "name",
+            "description",
+            "purpose",
+            "approved_uses",
+            "restrictions",
+            "decision_type",
+            "affects_natural_persons",
+            "task_type",
+            "business_unit",
+            "owner",
+            "team",
+            "developer",
+            "validator",
+            "accountable_executive",
+            "risk_tier",
+            "risk_tier_rationale",
+            "regulatory_scope",
+            "personal_data",
+            "legal_hold",
+            "retention_days",
+            "kpi_name",
+            "kpi_reference_value",
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -197,12 +224,17 @@ class MonitoredModelForm(forms.ModelForm):
 @admin.register(MonitoredModel)
 class MonitoredModelAdmin(AuditedAfterSaveAdmin):
     form = MonitoredModelForm
-    list_display = ("slug", "name", "task_type", "risk_tier", "team", "owner", "business_unit",
-                    "updated_at")
-    list_filter = ("risk_tier", "task_type", "decision_type", "team", "personal_data",
-                   "affects_natural_persons", "legal_hold")
-    search_fields = ("slug", "name", "business_unit", "description", "owner__username",
-                     "team__name")
+    list_display = ("slug", "name", "task_type", "risk_tier", "team", "owner", "business_unit", "updated_at")
+    list_filter = (
+        "risk_tier",
+        "task_type",
+        "decision_type",
+        "team",
+        "personal_data",
+        "affects_natural_persons",
+        "legal_hold",
+    )
+    search_fields = ("slug", "name", "business_unit", "description", "owner__username", "team__name")
     list_select_related = ("team", "owner")
     readonly_fields = ("uid", "risk_tier_set_by", "risk_tier_set_at", "created_at", "updated_at")
     inlines = (VersionInline,)
@@ -215,16 +247,14 @@ class MonitoredModelAdmin(AuditedAfterSaveAdmin):
             fields += ("risk_tier",)
         return fields
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest,
-                                 **kwargs: Any) -> Any:
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "team" and not has_role(request.user, MODEL_RISK):
             kwargs["queryset"] = request.user.groups.exclude(name__in=ALL_ROLES)
         elif db_field.name == "team":
             kwargs["queryset"] = Group.objects.exclude(name__in=ALL_ROLES)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request: HttpRequest, obj: MonitoredModel, form: Any,
-                   change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: MonitoredModel, form: Any, change: bool) -> None:
         before = None
         if change:
             stored = MonitoredModel.objects.get(pk=obj.pk)
@@ -244,11 +274,16 @@ class MonitoredModelAdmin(AuditedAfterSaveAdmin):
             self._record(request, "registry.model.created", obj, {"model": ref, "after": after})
         elif before != after:
             changed = sorted(k for k in after if after[k] != before.get(k))
-            self._record(request, "registry.model.changed", obj,
-                         {"model": ref, "before": before, "after": after, "changed": changed})
+            self._record(
+                request,
+                "registry.model.changed",
+                obj,
+                {"model": ref, "before": before, "after": after, "changed": changed},
+            )
 
 
 # --- versions ----------------------------------------------------------------------------------
+
 
 class BaselineMetricInline(admin.TabularInline):
     model = BaselineMetric
@@ -261,8 +296,7 @@ class BaselineMetricInline(admin.TabularInline):
         return _is_reader(request.user)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return not self._frozen(obj) and (obj is None or can_change_model(request.user,
-                                                                            obj.model))
+        return not self._frozen(obj) and (obj is None or can_change_model(request.user, obj.model))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_add_permission(request, obj)
@@ -280,26 +314,38 @@ class SchemaInline(ReadOnlyInline):
 class ModelVersionForm(forms.ModelForm):
     class Meta:
         model = ModelVersion
-        fields = ("model", "label", "artifact_sha256", "status", "role", "deployed_at",
-                  "validated_at", "validated_by")
+        fields = (
+            "model",
+            "label",
+            "artifact_sha256",
+            "status",
+            "role",
+            "deployed_at",
+            "validated_at",
+            "validated_by",
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         model = data.get("model") or getattr(self.instance, "model", None)
-        stored = ModelVersion.objects.filter(pk=self.instance.pk).first() \
-            if self.instance.pk else None
+        stored = ModelVersion.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
         status = data.get("status")
-        if stored is not None and stored.status == LifecycleStatus.RETIRED \
-                and status != LifecycleStatus.RETIRED:
+        if (
+            stored is not None
+            and stored.status == LifecycleStatus.RETIRED
+            and status != LifecycleStatus.RETIRED
+        ):
             self.add_error("status", "a retired version stays retired")
         validated_by = data.get("validated_by")
-        if model is not None and validated_by is not None \
-                and validated_by.pk == model.developer_id:
-            self.add_error("validated_by", f"'{validated_by}' developed this model and cannot "
-                                           "validate its versions")
-        if status in (LifecycleStatus.APPROVED, LifecycleStatus.PRODUCTION,
-                      LifecycleStatus.RESTRICTED) and not (validated_by and
-                                                           data.get("validated_at")):
+        if model is not None and validated_by is not None and validated_by.pk == model.developer_id:
+            self.add_error(
+                "validated_by", f"'{validated_by}' developed this model and cannot validate its versions"
+            )
+        if status in (
+            LifecycleStatus.APPROVED,
+            LifecycleStatus.PRODUCTION,
+            LifecycleStatus.RESTRICTED,
+        ) and not (validated_by and data.get("validated_at")):
             self.add_error("validated_by", f"a {status} version must have been validated")
         return data
 
@@ -320,16 +366,14 @@ class ModelVersionAdmin(AuditedAfterSaveAdmin):
             fields += ("model", "label", "artifact_sha256")
         return fields
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest,
-                                 **kwargs: Any) -> Any:
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "model":
             kwargs["queryset"] = MonitoredModel.objects.filter(
-                pk__in=[m.pk for m in visible_models(request.user)
-                        if can_change_model(request.user, m)])
+                pk__in=[m.pk for m in visible_models(request.user) if can_change_model(request.user, m)]
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request: HttpRequest, obj: ModelVersion, form: Any,
-                   change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ModelVersion, form: Any, change: bool) -> None:
         stored = ModelVersion.objects.filter(pk=obj.pk).first() if change else None
         request._registry_before = version_snapshot(stored) if stored else None  # type: ignore[attr-defined]
         if obj.status == LifecycleStatus.RETIRED and obj.retired_at is None:
@@ -346,17 +390,30 @@ class ModelVersionAdmin(AuditedAfterSaveAdmin):
             self._record(request, "registry.version.created", obj, payload)
         elif before != after:
             changed = sorted(k for k in after if after[k] != before.get(k))
-            self._record(request, "registry.version.changed", obj,
-                         {**payload, "before": before, "changed": changed})
+            self._record(
+                request, "registry.version.changed", obj, {**payload, "before": before, "changed": changed}
+            )
 
 
 # --- schemas (read-only: a new schema version comes from a document or the API) --------------
 
+
 class FeatureInline(ReadOnlyInline):
     model = FeatureSpec
     show_change_link = False
-    fields = ("position", "name", "kind", "nullable", "min_value", "max_value", "categories",
-              "importance", "is_key", "is_segment", "drift_test")
+    fields = (
+        "position",
+        "name",
+        "kind",
+        "nullable",
+        "min_value",
+        "max_value",
+        "categories",
+        "importance",
+        "is_key",
+        "is_segment",
+        "drift_test",
+    )
     readonly_fields = fields
 
 
@@ -365,8 +422,7 @@ class FeatureSchemaAdmin(RegistryAdmin):
     model_path = "version__model"
     list_display = ("__str__", "number", "content_sha256", "created_by", "created_at")
     list_filter = ("version__model__risk_tier", "version__model__team")
-    search_fields = ("version__label", "version__model__slug", "content_sha256",
-                     "features__name")
+    search_fields = ("version__label", "version__model__slug", "content_sha256", "features__name")
     list_select_related = ("version__model", "created_by")
     inlines = (FeatureInline,)
 
@@ -378,6 +434,7 @@ class FeatureSchemaAdmin(RegistryAdmin):
 
 
 # --- plans and policies ----------------------------------------------------------------------
+
 
 class SectionForm(forms.ModelForm):
     """A new plan or policy version, judged like a document's section: the tier default fills
@@ -413,26 +470,43 @@ class SectionForm(forms.ModelForm):
         raw = {name: data.get(name) for name in fields if name in data}
         reader = Reader()
         task_type = model.task_type if model is not None else "binary"
-        values = (read_plan_values(reader, raw, "") if self.kind == "plan"
-                  else read_policy_values(reader, raw, "", task_type))
+        values = (
+            read_plan_values(reader, raw, "")
+            if self.kind == "plan"
+            else read_policy_values(reader, raw, "", task_type)
+        )
         for path, message in reader.errors.items():
-            self.add_error(path.split(".")[0] if path.split(".")[0] in fields else None,
-                           f"{path}: {message}")
+            self.add_error(path.split(".")[0] if path.split(".")[0] in fields else None, f"{path}: {message}")
         if reader.errors:
             return data
         exception = data.get("exception")
-        section = SectionDocument(values=dict(values), reason=data.get("reason") or "",
-                                  exception=exception.pk if exception else None)
+        section = SectionDocument(
+            values=dict(values),
+            reason=data.get("reason") or "",
+            exception=exception.pk if exception else None,
+        )
         if model is None:
             default = tier_default(self.kind, tier)  # type: ignore[arg-type]
             content = {**content_of(self.kind, default), **values}  # type: ignore[arg-type]
-            self.outcome = SectionOutcome(kind=self.kind, tier=tier, content=content,  # type: ignore[arg-type]
-                                          in_force=default, reason=section.reason,
-                                          changed=content != content_of(self.kind, default))  # type: ignore[arg-type]
+            self.outcome = SectionOutcome(
+                kind=self.kind,
+                tier=tier,
+                content=content,  # type: ignore[arg-type]
+                in_force=default,
+                reason=section.reason,
+                changed=content != content_of(self.kind, default),
+            )  # type: ignore[arg-type]
         else:
             self.outcome = evaluate_section(
-                self.kind, section, model=model, tier=tier, task_type=model.task_type,  # type: ignore[arg-type]
-                has_kpi=bool(model.kpi_name), now=timezone.now(), path=self.kind)
+                self.kind,
+                section,
+                model=model,
+                tier=tier,
+                task_type=model.task_type,  # type: ignore[arg-type]
+                has_kpi=bool(model.kpi_name),
+                now=timezone.now(),
+                path=self.kind,
+            )
         if not self.outcome.changed:
             raise forms.ValidationError(f"nothing changes: this is the {self.kind} in force")
         for path, message in {**self.outcome.errors, **self.outcome.refusals}.items():
@@ -475,11 +549,9 @@ class SectionAdmin(RequestFormAdmin):
         outcome = form.outcome
         row = create_version(outcome, model=form.cleaned_data.get("model"), user=request.user)
         obj.pk, obj._state.adding, obj._state.db = row.pk, False, row._state.db
-        self._record(request, f"registry.{self.kind}.created", row,
-                     version_payload(outcome, row, row.model))
+        self._record(request, f"registry.{self.kind}.created", row, version_payload(outcome, row, row.model))
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any,
-                     change: bool) -> None:
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         return None
 
 
@@ -513,9 +585,9 @@ class RetrainingPolicyAdmin(SectionAdmin):
 
 # --- policy exceptions -------------------------------------------------------------------------
 
+
 class PolicyExceptionForm(forms.ModelForm):
-    fields_text = forms.CharField(label="fields", help_text="comma-separated, e.g. alpha, "
-                                                            "thresholds.psi")
+    fields_text = forms.CharField(label="fields", help_text="comma-separated, e.g. alpha, thresholds.psi")
     request: HttpRequest
 
     class Meta:
@@ -530,8 +602,11 @@ class PolicyExceptionForm(forms.ModelForm):
         names = [n.strip() for n in (data.get("fields_text") or "").split(",") if n.strip()]
         data["field_names"] = names
         problems = policy_exception_problems(
-            target=data.get("target", ""), fields=names, reason=data.get("reason"),
-            expires_at=data.get("expires_at"))
+            target=data.get("target", ""),
+            fields=names,
+            reason=data.get("reason"),
+            expires_at=data.get("expires_at"),
+        )
         for path, message in problems.items():
             name = "fields_text" if path.startswith("fields") else path
             self.add_error(name if name in self.fields else None, message)
@@ -541,8 +616,16 @@ class PolicyExceptionForm(forms.ModelForm):
 @admin.register(PolicyException)
 class PolicyExceptionAdmin(RequestFormAdmin):
     form = PolicyExceptionForm
-    list_display = ("__str__", "model", "target", "fields", "proposed_by", "approved_by",
-                    "expires_at", "state")
+    list_display = (
+        "__str__",
+        "model",
+        "target",
+        "fields",
+        "proposed_by",
+        "approved_by",
+        "expires_at",
+        "state",
+    )
     list_filter = ("target", "model__risk_tier")
     search_fields = ("model__slug", "reason", "proposed_by__username", "approved_by__username")
     list_select_related = ("model", "proposed_by", "approved_by")
@@ -557,8 +640,17 @@ class PolicyExceptionAdmin(RequestFormAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ("model", "target", "fields_text", "reason", "expires_at")
-        return ("model", "target", "fields", "reason", "expires_at", "proposed_by",
-                "proposed_at", "approved_by", "approved_at")
+        return (
+            "model",
+            "target",
+            "fields",
+            "reason",
+            "expires_at",
+            "proposed_by",
+            "proposed_at",
+            "approved_by",
+            "approved_at",
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else self.get_fields(request, obj)
@@ -566,12 +658,16 @@ class PolicyExceptionAdmin(RequestFormAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
 
-    def save_model(self, request: HttpRequest, obj: PolicyException, form: Any,
-                   change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: PolicyException, form: Any, change: bool) -> None:
         data = form.cleaned_data
         created = policy_exception_propose(
-            model=data["model"], target=data["target"], fields=data["field_names"],
-            reason=data["reason"], expires_at=data["expires_at"], user=request.user)
+            model=data["model"],
+            target=data["target"],
+            fields=data["field_names"],
+            reason=data["reason"],
+            expires_at=data["expires_at"],
+            user=request.user,
+        )
         obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
 
     @admin.action(description="Approve the selected exceptions (four-eyes)")
@@ -586,6 +682,7 @@ class PolicyExceptionAdmin(RequestFormAdmin):
 
 
 # --- external events and service accounts ------------------------------------------------------
+
 
 class ExternalEventForm(forms.ModelForm):
     request: HttpRequest
@@ -624,11 +721,9 @@ class ExternalEventAdmin(RequestFormAdmin):
         if has_role(request.user, MODEL_RISK) or has_role(request.user, AUDITOR):
             return rows
         visible = visible_models(request.user)
-        return (rows.filter(affected_models__in=visible) | rows.filter(affected_models=None)) \
-            .distinct()
+        return (rows.filter(affected_models__in=visible) | rows.filter(affected_models=None)).distinct()
 
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest,
-                                 **kwargs: Any) -> Any:
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "affected_models":
             kwargs["queryset"] = visible_models(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
@@ -641,23 +736,29 @@ class ExternalEventAdmin(RequestFormAdmin):
         models = list(obj.affected_models.all())
         return bool(models) and all(can_write_data(request.user, m) for m in models)
 
-    def save_model(self, request: HttpRequest, obj: ExternalEvent, form: Any,
-                   change: bool) -> None:
-        request._registry_before = event_snapshot(  # type: ignore[attr-defined]
-            ExternalEvent.objects.get(pk=obj.pk)) if change else None
+    def save_model(self, request: HttpRequest, obj: ExternalEvent, form: Any, change: bool) -> None:
+        request._registry_before = (
+            event_snapshot(  # type: ignore[attr-defined]
+                ExternalEvent.objects.get(pk=obj.pk)
+            )
+            if change
+            else None
+        )
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any,
-                     change: bool) -> None:
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         before = getattr(request, "_registry_before", None)
         after = event_snapshot(form.instance)
         if before != after:
-            self._record(request, "registry.event.created" if before is None
-                         else "registry.event.changed", form.instance,
-                         {"before": before, "after": after})
+            self._record(
+                request,
+                "registry.event.created" if before is None else "registry.event.changed",
+                form.instance,
+                {"before": before, "after": after},
+            )
 
 
 @admin.register(ServiceAccount)
@@ -667,10 +768,17 @@ class ServiceAccountAdmin(RegistryAdmin):
     list_display = ("name", "user", "is_active", "token_prefix", "created_at", "last_used_at")
     list_filter = ("is_active",)
     search_fields = ("name", "user__username", "token_prefix")
-    fields = ("name", "user", "is_active", "scoped_models", "token_prefix", "created_by",
-              "created_at", "last_used_at")
-    readonly_fields = ("name", "user", "token_prefix", "created_by", "created_at",
-                       "last_used_at")
+    fields = (
+        "name",
+        "user",
+        "is_active",
+        "scoped_models",
+        "token_prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+    )
+    readonly_fields = ("name", "user", "token_prefix", "created_by", "created_at", "last_used_at")
     filter_horizontal = ("scoped_models",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -685,21 +793,26 @@ class ServiceAccountAdmin(RegistryAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_reader(request.user) and has_role(request.user, MODEL_RISK)
 
-    def save_model(self, request: HttpRequest, obj: ServiceAccount, form: Any,
-                   change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ServiceAccount, form: Any, change: bool) -> None:
         stored = ServiceAccount.objects.get(pk=obj.pk)
         request._registry_before = {  # type: ignore[attr-defined]
             "is_active": stored.is_active,
-            "scoped_models": sorted(m.slug for m in stored.scoped_models.all())}
+            "scoped_models": sorted(m.slug for m in stored.scoped_models.all()),
+        }
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any,
-                     change: bool) -> None:
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         account = form.instance
-        after = {"is_active": account.is_active,
-                 "scoped_models": sorted(m.slug for m in account.scoped_models.all())}
+        after = {
+            "is_active": account.is_active,
+            "scoped_models": sorted(m.slug for m in account.scoped_models.all()),
+        }
         before = getattr(request, "_registry_before", None)
         if before != after:
-            self._record(request, "registry.serviceaccount.changed", account,
-                         {"name": account.name, "before": before, "after": after})
+            self._record(
+                request,
+                "registry.serviceaccount.changed",
+                account,
+                {"name": account.name, "before": before, "after": after},
+            )

@@ -72,7 +72,8 @@ class ServiceAccountTokenAuthentication(BaseAuthentication):
             return None  # not ours: let session authentication try
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(
-                "Authorization header must be 'Bearer fw_<prefix>_<secret>', with no spaces in the token")
+                "Authorization header must be 'Bearer fw_<prefix>_<secret>', with no spaces in the token"
+            )
         try:
             token = header[1].decode("ascii")
         except UnicodeDecodeError:

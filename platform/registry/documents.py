@@ -45,28 +45,96 @@ FORMAT = "fleetwatch.model/v1"
 
 # --- the keys ----------------------------------------------------------------------------------
 
-MODEL_REQUIRED = ("slug", "name", "decision_type", "task_type", "business_unit", "owner", "team",
-                  "risk_tier", "risk_tier_rationale")
-MODEL_OPTIONAL = ("format", "uid", "description", "purpose", "approved_uses", "restrictions",
-                  "affects_natural_persons", "developer", "validator", "accountable_executive",
-                  "risk_tier_set_by", "risk_tier_set_at", "regulatory_scope", "personal_data",
-                  "legal_hold", "retention_days", "kpi_name", "kpi_reference_value", "versions",
-                  "plan", "policy")
+MODEL_REQUIRED = (
+    "slug",
+    "name",
+    "decision_type",
+    "task_type",
+    "business_unit",
+    "owner",
+    "team",
+    "risk_tier",
+    "risk_tier_rationale",
+)
+MODEL_OPTIONAL = (
+    "format",
+    "uid",
+    "description",
+    "purpose",
+    "approved_uses",
+    "restrictions",
+    "affects_natural_persons",
+    "developer",
+    "validator",
+    "accountable_executive",
+    "risk_tier_set_by",
+    "risk_tier_set_at",
+    "regulatory_scope",
+    "personal_data",
+    "legal_hold",
+    "retention_days",
+    "kpi_name",
+    "kpi_reference_value",
+    "versions",
+    "plan",
+    "policy",
+)
 VERSION_REQUIRED = ("label", "artifact_sha256", "status")
-SCHEMA_KEYS = ("record_id_column", "timestamp_column", "target_column", "prediction_column",
-               "score_columns", "query_id_column", "expected_rows_per_day", "features")
-VERSION_OPTIONAL = ("role", "deployed_at", "validated_at", "validated_by", "retired_at",
-                    "retired_by", "baseline_metrics", *SCHEMA_KEYS)
+SCHEMA_KEYS = (
+    "record_id_column",
+    "timestamp_column",
+    "target_column",
+    "prediction_column",
+    "score_columns",
+    "query_id_column",
+    "expected_rows_per_day",
+    "features",
+)
+VERSION_OPTIONAL = (
+    "role",
+    "deployed_at",
+    "validated_at",
+    "validated_by",
+    "retired_at",
+    "retired_by",
+    "baseline_metrics",
+    *SCHEMA_KEYS,
+)
 BASELINE_REQUIRED = ("metric", "value", "holdout")
 FEATURE_REQUIRED = ("name", "kind")
-FEATURE_OPTIONAL = ("nullable", "min_value", "max_value", "categories", "importance", "is_key",
-                    "is_segment", "drift_test")
-PLAN_FIELDS = ("drift_window_days", "performance_window_days", "window_alignment", "time_zone",
-               "grace_hours", "label_maturity_days", "alpha", "correction", "min_sample_size",
-               "drift_share_threshold", "thresholds")
-POLICY_FIELDS = ("performance_metric", "performance_tolerance_abs", "performance_tolerance_rel",
-                 "confidence_level", "kpi_gate", "cooldown_days", "max_model_age_days",
-                 "approvals_required")
+FEATURE_OPTIONAL = (
+    "nullable",
+    "min_value",
+    "max_value",
+    "categories",
+    "importance",
+    "is_key",
+    "is_segment",
+    "drift_test",
+)
+PLAN_FIELDS = (
+    "drift_window_days",
+    "performance_window_days",
+    "window_alignment",
+    "time_zone",
+    "grace_hours",
+    "label_maturity_days",
+    "alpha",
+    "correction",
+    "min_sample_size",
+    "drift_share_threshold",
+    "thresholds",
+)
+POLICY_FIELDS = (
+    "performance_metric",
+    "performance_tolerance_abs",
+    "performance_tolerance_rel",
+    "confidence_level",
+    "kpi_gate",
+    "cooldown_days",
+    "max_model_age_days",
+    "approvals_required",
+)
 SECTION_REQUIRED = ("reason",)
 SECTION_OPTIONAL = ("exception",)
 THRESHOLD_REQUIRED = ("value", "rationale")
@@ -83,8 +151,7 @@ DRIFT_TESTS: dict[str, tuple[str, ...]] = {
 # Tests whose statistic a plan may put a threshold on (lower is stricter for every one).
 THRESHOLD_TESTS = ("psi", "jensenshannon", "hellinger", "kl", "wasserstein", "energy", "ks")
 
-MONITORED_STATUSES = (LifecycleStatus.APPROVED, LifecycleStatus.PRODUCTION,
-                      LifecycleStatus.RESTRICTED)
+MONITORED_STATUSES = (LifecycleStatus.APPROVED, LifecycleStatus.PRODUCTION, LifecycleStatus.RESTRICTED)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -102,6 +169,7 @@ class DocumentSyntaxError(ValueError):
 
 
 # --- YAML with line numbers ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ParsedYAML:
@@ -146,8 +214,7 @@ def parse_yaml(text: str) -> ParsedYAML:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise DocumentSyntaxError(f"not valid YAML: {problem}",
-                                  mark.line + 1 if mark else None) from exc
+        raise DocumentSyntaxError(f"not valid YAML: {problem}", mark.line + 1 if mark else None) from exc
     except yaml.YAMLError as exc:
         raise DocumentSyntaxError(f"not valid YAML: {exc}", None) from exc
     finally:
@@ -165,7 +232,8 @@ def _map_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
             line = key_node.start_mark.line + 1
             if key_node.value in seen:
                 raise DocumentSyntaxError(
-                    f"{child}: duplicate key (first given on line {seen[key_node.value]})", line)
+                    f"{child}: duplicate key (first given on line {seen[key_node.value]})", line
+                )
             seen[key_node.value] = line
             lines[child] = line
             _map_lines(value_node, child, lines)
@@ -177,11 +245,13 @@ def _map_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
 
 
 def dump_yaml(document: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100,
-                          default_flow_style=False)
+    return yaml.safe_dump(
+        dict(document), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
 
 
 # --- canonical content ------------------------------------------------------------------------
+
 
 def content_sha256(content: Any) -> str:
     """SHA-256 of the RFC 8785 canonical JSON of ``content`` (schemas, plans, policies)."""
@@ -209,6 +279,7 @@ def json_safe(value: Any) -> Any:
 
 
 # --- the normalised document ------------------------------------------------------------------
+
 
 @dataclass
 class VersionDocument:
@@ -248,8 +319,10 @@ class ModelDocument:
 
     @property
     def usernames(self) -> set[str]:
-        names = {self.fields[k] for k in ("owner", "developer", "validator",
-                                           "accountable_executive", "risk_tier_set_by")}
+        names = {
+            self.fields[k]
+            for k in ("owner", "developer", "validator", "accountable_executive", "risk_tier_set_by")
+        }
         for version in self.versions:
             names |= {version.validated_by, version.retired_by}
         return {n for n in names if n}
@@ -262,6 +335,7 @@ class DocumentInvalid(ValueError):
 
 
 # --- reading values ---------------------------------------------------------------------------
+
 
 class InvalidValue(ValueError):
     """One value is wrong; the message is the sentence to show after its path."""
@@ -303,8 +377,9 @@ class Reader:
     def error(self, path: str, message: str) -> None:
         self.errors.setdefault(path, message)
 
-    def mapping(self, value: Any, path: str, required: Iterable[str],
-                optional: Iterable[str]) -> dict[str, Any] | None:
+    def mapping(
+        self, value: Any, path: str, required: Iterable[str], optional: Iterable[str]
+    ) -> dict[str, Any] | None:
         required, optional = tuple(required), tuple(optional)
         if not isinstance(value, dict):
             self.error(path or "(document)", f"expected a mapping, got {describe(value)}")
@@ -316,15 +391,15 @@ class Reader:
             elif key not in allowed:
                 hint = difflib.get_close_matches(key, allowed, n=1)
                 suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                self.error(join(path, key), f"unknown key{suggestion}; expected one of "
-                                            f"{', '.join(allowed)}")
+                self.error(join(path, key), f"unknown key{suggestion}; expected one of {', '.join(allowed)}")
         for key in required:
             if key not in value:
                 self.error(join(path, key), "missing required key")
         return value
 
-    def get(self, m: Mapping[str, Any], key: str, path: str,
-            parse: Callable[[Any], Any], default: Any = _ABSENT) -> Any:
+    def get(
+        self, m: Mapping[str, Any], key: str, path: str, parse: Callable[[Any], Any], default: Any = _ABSENT
+    ) -> Any:
         if key not in m:
             return default
         try:
@@ -336,8 +411,14 @@ class Reader:
 
 # Parsers: value -> normalised value, or raise InvalidValue with the sentence to show.
 
-def string(*, max_length: int | None = None, blank: bool = True,
-           pattern: re.Pattern[str] | None = None, hint: str = "") -> Callable[[Any], str]:
+
+def string(
+    *,
+    max_length: int | None = None,
+    blank: bool = True,
+    pattern: re.Pattern[str] | None = None,
+    hint: str = "",
+) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         if value is None and blank:
             return ""
@@ -351,12 +432,14 @@ def string(*, max_length: int | None = None, blank: bool = True,
         if pattern is not None and value and not pattern.match(value):
             raise InvalidValue(f"'{value}' is not valid{hint}")
         return value
+
     return parse
 
 
 def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def parse_optional(value: Any) -> Any:
         return None if value is None or value == "" else parse(value)
+
     return parse_optional
 
 
@@ -377,11 +460,17 @@ def integer(*, minimum: int = 0, maximum: int | None = None) -> Callable[[Any], 
             upper = f" and at most {maximum}" if maximum is not None else ""
             raise InvalidValue(f"{value} is out of range: at least {minimum}{upper}")
         return int(value)
+
     return parse
 
 
-def number(*, minimum: float | None = None, maximum: float | None = None,
-           above: float | None = None, below: float | None = None) -> Callable[[Any], float]:
+def number(
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    below: float | None = None,
+) -> Callable[[Any], float]:
     def parse(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidValue(f"expected a number, got {describe(value)}")
@@ -400,6 +489,7 @@ def number(*, minimum: float | None = None, maximum: float | None = None,
         if bounds:
             raise InvalidValue(f"{value} is out of range: must be {' and '.join(bounds)}")
         return value
+
     return parse
 
 
@@ -413,6 +503,7 @@ def choice(choices: Iterable[str]) -> Callable[[Any], str]:
             shown = f"'{value}'" if isinstance(value, str) else describe(value)
             raise InvalidValue(f"{shown} is not one of {_choices(allowed)}")
         return value
+
     return parse
 
 
@@ -424,8 +515,11 @@ def moment(value: Any) -> dt.datetime:
     elif isinstance(value, str):
         try:
             day = parse_date(value.strip())
-            parsed = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) if day is not None \
+            parsed = (
+                dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+                if day is not None
                 else parse_datetime(value.strip())
+            )
         except ValueError:
             parsed = None
         if parsed is None:
@@ -454,6 +548,7 @@ def string_list(*, item: Callable[[Any], str], unique: bool = True) -> Callable[
             repeated = sorted({v for v in result if result.count(v) > 1})
             raise InvalidValue(f"repeats {', '.join(repeated)}")
         return result
+
     return parse
 
 
@@ -467,13 +562,14 @@ def time_zone(value: Any) -> str:
 
 
 username = string(max_length=150, blank=False)
-column = string(max_length=100, blank=False, pattern=re.compile(r"^\S+$"),
-                hint=": a column name has no spaces")
-optional_column = string(max_length=100, pattern=re.compile(r"^\S*$"),
-                         hint=": a column name has no spaces")
+column = string(
+    max_length=100, blank=False, pattern=re.compile(r"^\S+$"), hint=": a column name has no spaces"
+)
+optional_column = string(max_length=100, pattern=re.compile(r"^\S*$"), hint=": a column name has no spaces")
 
 
 # --- the sections -----------------------------------------------------------------------------
+
 
 def read_document(data: Any) -> ModelDocument:
     """Check and normalise a parsed document; raise :class:`DocumentInvalid` with every problem
@@ -487,8 +583,7 @@ def read_document(data: Any) -> ModelDocument:
 
 def _read_model(r: Reader, data: Any) -> ModelDocument | None:
     if data is None:
-        r.error("(document)", "the document is empty; expected a mapping with "
-                              + ", ".join(MODEL_REQUIRED))
+        r.error("(document)", "the document is empty; expected a mapping with " + ", ".join(MODEL_REQUIRED))
         return None
     m = r.mapping(data, "", MODEL_REQUIRED, MODEL_OPTIONAL)
     if m is None:
@@ -499,8 +594,12 @@ def _read_model(r: Reader, data: Any) -> ModelDocument | None:
     uid = r.get(m, "uid", "", optional(_uuid), None)
     text = string()
     fields: dict[str, Any] = {
-        "slug": r.get(m, "slug", "", string(max_length=100, blank=False, pattern=SLUG,
-                                            hint=": letters, digits, - and _ only")),
+        "slug": r.get(
+            m,
+            "slug",
+            "",
+            string(max_length=100, blank=False, pattern=SLUG, hint=": letters, digits, - and _ only"),
+        ),
         "name": r.get(m, "name", "", string(max_length=200, blank=False)),
         "description": r.get(m, "description", "", text, ""),
         "purpose": r.get(m, "purpose", "", text, ""),
@@ -519,9 +618,20 @@ def _read_model(r: Reader, data: Any) -> ModelDocument | None:
         "risk_tier_rationale": r.get(m, "risk_tier_rationale", "", string(blank=False)),
         "risk_tier_set_by": r.get(m, "risk_tier_set_by", "", optional(username), None),
         "risk_tier_set_at": r.get(m, "risk_tier_set_at", "", optional(moment), None),
-        "regulatory_scope": r.get(m, "regulatory_scope", "", string_list(
-            item=string(max_length=64, blank=False, pattern=TAG,
-                        hint=": tags are lowercase, e.g. eu-ai-act-high-risk")), []),
+        "regulatory_scope": r.get(
+            m,
+            "regulatory_scope",
+            "",
+            string_list(
+                item=string(
+                    max_length=64,
+                    blank=False,
+                    pattern=TAG,
+                    hint=": tags are lowercase, e.g. eu-ai-act-high-risk",
+                )
+            ),
+            [],
+        ),
         "personal_data": r.get(m, "personal_data", "", boolean, False),
         "legal_hold": r.get(m, "legal_hold", "", boolean, False),
         "retention_days": r.get(m, "retention_days", "", integer(minimum=1, maximum=36500), 400),
@@ -530,17 +640,20 @@ def _read_model(r: Reader, data: Any) -> ModelDocument | None:
     }
     developer, validator = fields["developer"], fields["validator"]
     if developer and validator and developer == validator and developer is not _ABSENT:
-        r.error("validator", f"'{validator}' is also the developer; the validator must be "
-                             "independent of the developer")
+        r.error(
+            "validator",
+            f"'{validator}' is also the developer; the validator must be independent of the developer",
+        )
     if fields["kpi_reference_value"] not in (None, _ABSENT) and not fields["kpi_name"]:
         r.error("kpi_reference_value", "give kpi_name too: a reference value of what?")
     task_type = fields["task_type"]
-    versions = _read_versions(r, m.get("versions", []), task_type, developer) \
-        if "versions" in m else []
+    versions = _read_versions(r, m.get("versions", []), task_type, developer) if "versions" in m else []
     plan = _read_section(r, m["plan"], "plan", read_plan_values) if "plan" in m else None
-    policy = _read_section(r, m["policy"], "policy",
-                           lambda r_, m_, p_: read_policy_values(r_, m_, p_, task_type)) \
-        if "policy" in m else None
+    policy = (
+        _read_section(r, m["policy"], "policy", lambda r_, m_, p_: read_policy_values(r_, m_, p_, task_type))
+        if "policy" in m
+        else None
+    )
     if r.errors:
         return None
     return ModelDocument(uid=uid, fields=fields, versions=versions, plan=plan, policy=policy)
@@ -574,29 +687,39 @@ def _read_versions(r: Reader, value: Any, task_type: Any, developer: Any) -> lis
             r.error(join(path, "label"), f"'{version.label}' is already versions[{seen[version.label]}]")
         seen[version.label] = index
         if developer and version.validated_by == developer:
-            r.error(join(path, "validated_by"),
-                    f"'{developer}' developed this model and cannot validate its versions")
+            r.error(
+                join(path, "validated_by"),
+                f"'{developer}' developed this model and cannot validate its versions",
+            )
         versions.append(version)
     return versions
 
 
-def _read_version(r: Reader, value: Any, path: str, index: int,
-                  task_type: Any) -> VersionDocument | None:
+def _read_version(r: Reader, value: Any, path: str, index: int, task_type: Any) -> VersionDocument | None:
     m = r.mapping(value, path, VERSION_REQUIRED, VERSION_OPTIONAL)
     if m is None:
         return None
     errors_before = len(r.errors)
-    label = r.get(m, "label", path, string(max_length=64, blank=False,
-                                           pattern=re.compile(r"^\S+$"), hint=": no spaces"))
-    artifact = r.get(m, "artifact_sha256", path, string(
-        blank=False, pattern=SHA256, hint=": 64 lowercase hex digits"))
+    label = r.get(
+        m, "label", path, string(max_length=64, blank=False, pattern=re.compile(r"^\S+$"), hint=": no spaces")
+    )
+    artifact = r.get(
+        m, "artifact_sha256", path, string(blank=False, pattern=SHA256, hint=": 64 lowercase hex digits")
+    )
     status = r.get(m, "status", path, choice(LifecycleStatus.values))
     role = r.get(m, "role", path, choice(VersionRole.values), "")
     if role and status not in (*MONITORED_STATUSES, _ABSENT):
-        r.error(join(path, "role"), f"a {status} version cannot be {role}; only approved, "
-                                    "production or restricted versions take a role")
+        r.error(
+            join(path, "role"),
+            f"a {status} version cannot be {role}; only approved, "
+            "production or restricted versions take a role",
+        )
     version = VersionDocument(
-        index=index, label=label, artifact_sha256=artifact, status=status, role=role,
+        index=index,
+        label=label,
+        artifact_sha256=artifact,
+        status=status,
+        role=role,
         deployed_at=r.get(m, "deployed_at", path, optional(moment), None),
         validated_at=r.get(m, "validated_at", path, optional(moment), None),
         validated_by=r.get(m, "validated_by", path, optional(username), None),
@@ -604,13 +727,14 @@ def _read_version(r: Reader, value: Any, path: str, index: int,
         retired_by=r.get(m, "retired_by", path, optional(username), None),
     )
     if "baseline_metrics" in m:
-        version.baseline_metrics = _read_baselines(r, m["baseline_metrics"],
-                                                   join(path, "baseline_metrics"))
+        version.baseline_metrics = _read_baselines(r, m["baseline_metrics"], join(path, "baseline_metrics"))
     schema_keys = [k for k in SCHEMA_KEYS if k in m]
     if schema_keys:
         if "features" not in m:
-            r.error(join(path, "features"), f"missing required key: {schema_keys[0]} describes "
-                                            "a schema, and a schema lists its features")
+            r.error(
+                join(path, "features"),
+                f"missing required key: {schema_keys[0]} describes a schema, and a schema lists its features",
+            )
         else:
             version.schema = _read_schema(r, m, path, task_type)
     if len(r.errors) > errors_before:
@@ -654,8 +778,7 @@ def _read_schema(r: Reader, m: Mapping[str, Any], path: str, task_type: Any) -> 
         "prediction_column": r.get(m, "prediction_column", path, optional_column, ""),
         "score_columns": r.get(m, "score_columns", path, string_list(item=column), []),
         "query_id_column": r.get(m, "query_id_column", path, optional_column, ""),
-        "expected_rows_per_day": r.get(m, "expected_rows_per_day", path,
-                                       optional(integer(minimum=0)), None),
+        "expected_rows_per_day": r.get(m, "expected_rows_per_day", path, optional(integer(minimum=0)), None),
     }
     features_path = join(path, "features")
     raw = m["features"]
@@ -687,8 +810,9 @@ def _read_feature(r: Reader, value: Any, path: str) -> dict[str, Any] | None:
         "nullable": r.get(m, "nullable", path, boolean, True),
         "min_value": r.get(m, "min_value", path, optional(number()), None),
         "max_value": r.get(m, "max_value", path, optional(number()), None),
-        "categories": r.get(m, "categories", path, optional(string_list(
-            item=string(max_length=200, blank=False))), None),
+        "categories": r.get(
+            m, "categories", path, optional(string_list(item=string(max_length=200, blank=False))), None
+        ),
         "importance": r.get(m, "importance", path, number(minimum=0), 1.0),
         "is_key": r.get(m, "is_key", path, boolean, False),
         "is_segment": r.get(m, "is_segment", path, boolean, False),
@@ -697,74 +821,92 @@ def _read_feature(r: Reader, value: Any, path: str) -> dict[str, Any] | None:
     if _ABSENT in feature.values():
         return None
     if feature["categories"] is not None and kind != FeatureKind.CATEGORICAL:
-        r.error(join(path, "categories"), f"categories apply to categorical features; "
-                                          f"'{feature['name']}' is {kind}")
+        r.error(
+            join(path, "categories"),
+            f"categories apply to categorical features; '{feature['name']}' is {kind}",
+        )
     if feature["categories"] == []:
         r.error(join(path, "categories"), "list at least one category, or leave the key out")
     for bound in ("min_value", "max_value"):
         if feature[bound] is not None and kind not in (FeatureKind.NUMERIC, FeatureKind.DATETIME):
-            r.error(join(path, bound), f"{bound} applies to numeric and datetime features; "
-                                       f"'{feature['name']}' is {kind}")
+            r.error(
+                join(path, bound),
+                f"{bound} applies to numeric and datetime features; '{feature['name']}' is {kind}",
+            )
     low, high = feature["min_value"], feature["max_value"]
     if low is not None and high is not None and low > high:
         r.error(join(path, "min_value"), f"{low} exceeds max_value {high}")
     if feature["is_segment"] and kind not in (FeatureKind.CATEGORICAL, FeatureKind.BOOLEAN):
-        r.error(join(path, "is_segment"), f"only categorical or boolean features can be segment "
-                                          f"columns; '{feature['name']}' is {kind}")
+        r.error(
+            join(path, "is_segment"),
+            f"only categorical or boolean features can be segment columns; '{feature['name']}' is {kind}",
+        )
     test = feature["drift_test"]
     if test and test not in DRIFT_TESTS[kind]:
         allowed = _choices(DRIFT_TESTS[kind])
-        r.error(join(path, "drift_test"), f"'{test}' does not apply to a {kind} feature; "
-                                          f"choose one of {allowed} or leave it out")
+        r.error(
+            join(path, "drift_test"),
+            f"'{test}' does not apply to a {kind} feature; choose one of {allowed} or leave it out",
+        )
     return feature
 
 
 def _check_columns(r: Reader, schema: dict[str, Any], path: str, task_type: Any) -> None:
     if task_type in TaskType.values:
         if not schema["prediction_column"]:
-            r.error(join(path, "prediction_column"), "every model's schema names its prediction "
-                                                     "column")
+            r.error(join(path, "prediction_column"), "every model's schema names its prediction column")
         if not schema["target_column"]:
             r.error(join(path, "target_column"), "name the column the labels arrive in")
         scores = schema["score_columns"]
         if task_type == TaskType.MULTICLASS and len(scores) < 2:
-            r.error(join(path, "score_columns"), "a multiclass model lists one score column per "
-                                                 "class (at least two)")
+            r.error(
+                join(path, "score_columns"),
+                "a multiclass model lists one score column per class (at least two)",
+            )
         if task_type == TaskType.BINARY and len(scores) > 1:
             r.error(join(path, "score_columns"), "a binary model has at most one score column")
         if task_type == TaskType.REGRESSION and scores:
-            r.error(join(path, "score_columns"), "a regression model has no score columns; its "
-                                                 "prediction is the value")
+            r.error(
+                join(path, "score_columns"),
+                "a regression model has no score columns; its prediction is the value",
+            )
         if task_type == TaskType.RANKING and not schema["query_id_column"]:
             r.error(join(path, "query_id_column"), "a ranking model names its query id column")
         if task_type != TaskType.RANKING and schema["query_id_column"]:
             r.error(join(path, "query_id_column"), "only ranking models have a query id column")
     named: dict[str, str] = {}
-    for key in ("record_id_column", "timestamp_column", "target_column", "prediction_column",
-                "query_id_column"):
+    for key in (
+        "record_id_column",
+        "timestamp_column",
+        "target_column",
+        "prediction_column",
+        "query_id_column",
+    ):
         if schema[key]:
             if schema[key] in named:
                 r.error(join(path, key), f"'{schema[key]}' is already the {named[schema[key]]}")
             named.setdefault(schema[key], key)
     for index, name in enumerate(schema["score_columns"]):
         if name in named:
-            r.error(join(join(path, "score_columns"), index),
-                    f"'{name}' is already the {named[name]}")
+            r.error(join(join(path, "score_columns"), index), f"'{name}' is already the {named[name]}")
         named.setdefault(name, "score column")
     for index, feature in enumerate(schema["features"]):
         name = feature["name"]
         if name in named:
-            r.error(join(join(join(path, "features"), index), "name"),
-                    f"'{name}' is already the {named[name]}")
+            r.error(
+                join(join(join(path, "features"), index), "name"), f"'{name}' is already the {named[name]}"
+            )
         named.setdefault(name, f"feature features[{index}]")
     if schema["features"] and not any(f["importance"] > 0 for f in schema["features"]):
-        r.error(join(path, "features"), "at least one feature needs an importance above 0 "
-                                        "(drift share is weighted by importance)")
+        r.error(
+            join(path, "features"),
+            "at least one feature needs an importance above 0 (drift share is weighted by importance)",
+        )
 
 
-def _read_section(r: Reader, value: Any, path: str,
-                  read_values: Callable[[Reader, Mapping[str, Any], str], dict[str, Any]]
-                  ) -> SectionDocument | None:
+def _read_section(
+    r: Reader, value: Any, path: str, read_values: Callable[[Reader, Mapping[str, Any], str], dict[str, Any]]
+) -> SectionDocument | None:
     fields = PLAN_FIELDS if path == "plan" else POLICY_FIELDS
     m = r.mapping(value, path, SECTION_REQUIRED, SECTION_OPTIONAL + fields)
     if m is None:
@@ -785,14 +927,11 @@ def read_plan_values(r: Reader, m: Mapping[str, Any], path: str) -> dict[str, An
         "window_alignment": r.get(m, "window_alignment", path, choice(WindowAlignment.values)),
         "time_zone": r.get(m, "time_zone", path, time_zone),
         "grace_hours": r.get(m, "grace_hours", path, integer(minimum=0, maximum=24 * 92)),
-        "label_maturity_days": r.get(m, "label_maturity_days", path,
-                                     integer(minimum=0, maximum=MAX_DAYS)),
+        "label_maturity_days": r.get(m, "label_maturity_days", path, integer(minimum=0, maximum=MAX_DAYS)),
         "alpha": r.get(m, "alpha", path, number(above=0, maximum=0.5)),
         "correction": r.get(m, "correction", path, choice(CorrectionMethod.values)),
-        "min_sample_size": r.get(m, "min_sample_size", path, integer(minimum=1,
-                                                                     maximum=100_000_000)),
-        "drift_share_threshold": r.get(m, "drift_share_threshold", path,
-                                       number(above=0, maximum=1)),
+        "min_sample_size": r.get(m, "min_sample_size", path, integer(minimum=1, maximum=100_000_000)),
+        "drift_share_threshold": r.get(m, "drift_share_threshold", path, number(above=0, maximum=1)),
     }
     if "thresholds" in m:
         values["thresholds"] = _read_thresholds(r, m["thresholds"], join(path, "thresholds"))
@@ -824,27 +963,25 @@ def _read_thresholds(r: Reader, value: Any, path: str) -> Any:
 
 
 def read_policy_values(r: Reader, m: Mapping[str, Any], path: str, task_type: Any) -> dict[str, Any]:
-    metrics = TASK_METRICS.get(task_type, tuple(sorted({x for v in TASK_METRICS.values()
-                                                         for x in v})))
+    metrics = TASK_METRICS.get(task_type, tuple(sorted({x for v in TASK_METRICS.values() for x in v})))
     return {
         "performance_metric": r.get(m, "performance_metric", path, choice(metrics)),
-        "performance_tolerance_abs": r.get(m, "performance_tolerance_abs", path,
-                                           number(minimum=0)),
-        "performance_tolerance_rel": r.get(m, "performance_tolerance_rel", path,
-                                           number(minimum=0, maximum=1)),
+        "performance_tolerance_abs": r.get(m, "performance_tolerance_abs", path, number(minimum=0)),
+        "performance_tolerance_rel": r.get(
+            m, "performance_tolerance_rel", path, number(minimum=0, maximum=1)
+        ),
         "confidence_level": r.get(m, "confidence_level", path, number(minimum=0.5, below=1)),
         "kpi_gate": r.get(m, "kpi_gate", path, optional(number(above=0, maximum=1))),
         "cooldown_days": r.get(m, "cooldown_days", path, integer(minimum=0, maximum=MAX_DAYS)),
-        "max_model_age_days": r.get(m, "max_model_age_days", path,
-                                    integer(minimum=1, maximum=MAX_DAYS * 3)),
-        "approvals_required": r.get(m, "approvals_required", path, integer(minimum=0,
-                                                                           maximum=5)),
+        "max_model_age_days": r.get(m, "max_model_age_days", path, integer(minimum=1, maximum=MAX_DAYS * 3)),
+        "approvals_required": r.get(m, "approvals_required", path, integer(minimum=0, maximum=5)),
     }
 
 
 # --- snapshots and export ---------------------------------------------------------------------
 # One JSON-safe shape serves the export, the ledger's before/after and the comparison that makes
 # an unchanged document change nothing.
+
 
 def _username(user: Any) -> str | None:
     return user.get_username() if user is not None else None
@@ -892,9 +1029,12 @@ def version_snapshot(version: Any) -> dict[str, Any]:
         "retired_at": iso(version.retired_at),
         "retired_by": _username(version.retired_by),
         "baseline_metrics": sorted(
-            ({"metric": b.metric, "value": b.value, "holdout": b.holdout}
-             for b in version.baseline_metrics.all()),
-            key=lambda e: (e["metric"], e["holdout"])),
+            (
+                {"metric": b.metric, "value": b.value, "holdout": b.holdout}
+                for b in version.baseline_metrics.all()
+            ),
+            key=lambda e: (e["metric"], e["holdout"]),
+        ),
     }
 
 
@@ -931,9 +1071,13 @@ def plan_content(plan: Any) -> dict[str, Any]:
     """What a plan's ``content_sha256`` covers: its fields, not who, why or which number."""
     content = {name: getattr(plan, name) for name in PLAN_FIELDS}
     content["thresholds"] = {
-        test: {"value": float(e["value"]), "rationale": e.get("rationale", ""),
-               "approver": e.get("approver", "")}
-        for test, e in sorted((plan.thresholds or {}).items())}
+        test: {
+            "value": float(e["value"]),
+            "rationale": e.get("rationale", ""),
+            "approver": e.get("approver", ""),
+        }
+        for test, e in sorted((plan.thresholds or {}).items())
+    }
     return content
 
 
@@ -950,18 +1094,29 @@ def _section_export(row: Any, content: dict[str, Any]) -> dict[str, Any]:
 
 
 # What an export leaves out because reading the document gives the same value back.
-SCHEMA_DEFAULTS: dict[str, Any] = {"record_id_column": "record_id",
-                                   "timestamp_column": "timestamp", "target_column": "",
-                                   "prediction_column": "", "score_columns": [],
-                                   "query_id_column": "", "expected_rows_per_day": None}
-FEATURE_DEFAULTS: dict[str, Any] = {"nullable": True, "min_value": None, "max_value": None,
-                                    "categories": None, "importance": 1.0, "is_key": False,
-                                    "is_segment": False, "drift_test": ""}
+SCHEMA_DEFAULTS: dict[str, Any] = {
+    "record_id_column": "record_id",
+    "timestamp_column": "timestamp",
+    "target_column": "",
+    "prediction_column": "",
+    "score_columns": [],
+    "query_id_column": "",
+    "expected_rows_per_day": None,
+}
+FEATURE_DEFAULTS: dict[str, Any] = {
+    "nullable": True,
+    "min_value": None,
+    "max_value": None,
+    "categories": None,
+    "importance": 1.0,
+    "is_key": False,
+    "is_segment": False,
+    "drift_test": "",
+}
 
 
 def _compact_feature(feature: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in feature.items()
-            if k not in FEATURE_DEFAULTS or FEATURE_DEFAULTS[k] != v}
+    return {k: v for k, v in feature.items() if k not in FEATURE_DEFAULTS or FEATURE_DEFAULTS[k] != v}
 
 
 def model_export(model: Any) -> dict[str, Any]:
@@ -980,8 +1135,9 @@ def model_export(model: Any) -> dict[str, Any]:
         if schema is not None:
             content = schema_content(schema)
             content["features"] = [_compact_feature(f) for f in content["features"]]
-            entry.update({k: v for k, v in content.items()
-                          if k not in SCHEMA_DEFAULTS or SCHEMA_DEFAULTS[k] != v})
+            entry.update(
+                {k: v for k, v in content.items() if k not in SCHEMA_DEFAULTS or SCHEMA_DEFAULTS[k] != v}
+            )
         versions.append(entry)
     document["versions"] = versions
     plan = selectors.plan_in_force(model)

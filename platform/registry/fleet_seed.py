@@ -55,172 +55,390 @@ class Domain:
 
 DOMAINS = (
     Domain(
-        key="credit", team="retail-credit-risk", business_unit="Retail credit",
+        key="credit",
+        team="retail-credit-risk",
+        business_unit="Retail credit",
         executive="exec.retail-lending",
-        names=("retail-pd-scorecard", "credit-card-application", "sme-pd", "mortgage-origination",
-               "overdraft-limit", "auto-loan-application", "behavioural-score-cards",
-               "ifrs9-pd-retail", "bnpl-affordability", "student-loan-application"),
-        task_type="binary", tier="high", decision_type="automated",
-        scope=("eu-ai-act-high-risk", "credit-decisions"), kpi=("approval_rate", 0.42),
-        numeric=("age", "annual_income", "debt_to_income", "credit_utilisation",
-                 "months_since_last_delinquency", "num_open_accounts", "num_inquiries_6m",
-                 "loan_amount", "loan_term_months", "employment_length_years", "bureau_score",
-                 "revolving_balance", "installment_to_income", "savings_balance",
-                 "num_late_payments_12m"),
-        categorical={"employment_type": ("employed", "self_employed", "retired", "student",
-                                         "unemployed"),
-                     "housing_status": ("own", "mortgage", "rent", "other"),
-                     "loan_purpose": ("car", "home_improvement", "consolidation", "education",
-                                      "other"),
-                     "region": tuple(REGIONS),
-                     "channel": ("branch", "online", "broker", "mobile")},
+        names=(
+            "retail-pd-scorecard",
+            "credit-card-application",
+            "sme-pd",
+            "mortgage-origination",
+            "overdraft-limit",
+            "auto-loan-application",
+            "behavioural-score-cards",
+            "ifrs9-pd-retail",
+            "bnpl-affordability",
+            "student-loan-application",
+        ),
+        task_type="binary",
+        tier="high",
+        decision_type="automated",
+        scope=("eu-ai-act-high-risk", "credit-decisions"),
+        kpi=("approval_rate", 0.42),
+        numeric=(
+            "age",
+            "annual_income",
+            "debt_to_income",
+            "credit_utilisation",
+            "months_since_last_delinquency",
+            "num_open_accounts",
+            "num_inquiries_6m",
+            "loan_amount",
+            "loan_term_months",
+            "employment_length_years",
+            "bureau_score",
+            "revolving_balance",
+            "installment_to_income",
+            "savings_balance",
+            "num_late_payments_12m",
+        ),
+        categorical={
+            "employment_type": ("employed", "self_employed", "retired", "student", "unemployed"),
+            "housing_status": ("own", "mortgage", "rent", "other"),
+            "loan_purpose": ("car", "home_improvement", "consolidation", "education", "other"),
+            "region": tuple(REGIONS),
+            "channel": ("branch", "online", "broker", "mobile"),
+        },
         boolean=("has_mortgage", "is_existing_customer", "has_guarantor"),
         datetime=("application_date", "account_open_date"),
         text=("employer_name", "application_notes"),
     ),
     Domain(
-        key="fraud", team="fraud-analytics", business_unit="Payments",
+        key="fraud",
+        team="fraud-analytics",
+        business_unit="Payments",
         executive="exec.payments",
-        names=("card-fraud-realtime", "ecommerce-fraud", "account-takeover", "first-party-fraud",
-               "cheque-fraud", "app-scam-detection", "mule-account-detection", "atm-skimming"),
-        task_type="binary", tier="high", decision_type="automated",
-        scope=("fraud-prevention", "psd2"), kpi=("fraud_loss_bps", 4.2),
-        numeric=("txn_amount", "txn_amount_zscore", "txn_count_1h", "txn_count_24h",
-                 "merchant_risk_score", "distance_from_home_km", "seconds_since_last_txn",
-                 "card_age_days", "avg_txn_amount_30d", "failed_pin_attempts_24h",
-                 "device_age_days"),
-        categorical={"merchant_category": ("grocery", "travel", "electronics", "gambling",
-                                           "fuel", "restaurants", "online_services"),
-                     "txn_channel": ("pos", "ecommerce", "atm", "contactless"),
-                     "card_type": ("debit", "credit", "prepaid"),
-                     "country_risk_band": ("low", "medium", "high")},
+        names=(
+            "card-fraud-realtime",
+            "ecommerce-fraud",
+            "account-takeover",
+            "first-party-fraud",
+            "cheque-fraud",
+            "app-scam-detection",
+            "mule-account-detection",
+            "atm-skimming",
+        ),
+        task_type="binary",
+        tier="high",
+        decision_type="automated",
+        scope=("fraud-prevention", "psd2"),
+        kpi=("fraud_loss_bps", 4.2),
+        numeric=(
+            "txn_amount",
+            "txn_amount_zscore",
+            "txn_count_1h",
+            "txn_count_24h",
+            "merchant_risk_score",
+            "distance_from_home_km",
+            "seconds_since_last_txn",
+            "card_age_days",
+            "avg_txn_amount_30d",
+            "failed_pin_attempts_24h",
+            "device_age_days",
+        ),
+        categorical={
+            "merchant_category": (
+                "grocery",
+                "travel",
+                "electronics",
+                "gambling",
+                "fuel",
+                "restaurants",
+                "online_services",
+            ),
+            "txn_channel": ("pos", "ecommerce", "atm", "contactless"),
+            "card_type": ("debit", "credit", "prepaid"),
+            "country_risk_band": ("low", "medium", "high"),
+        },
         boolean=("is_foreign", "is_card_present", "is_new_device", "is_night"),
         datetime=("txn_timestamp",),
         text=("merchant_name", "device_user_agent"),
     ),
     Domain(
-        key="aml", team="financial-crime", business_unit="Financial crime compliance",
+        key="aml",
+        team="financial-crime",
+        business_unit="Financial crime compliance",
         executive="exec.compliance",
-        names=("transaction-monitoring-retail", "transaction-monitoring-corporate",
-               "sanctions-screening-triage", "kyc-risk-rating", "trade-based-ml",
-               "crypto-onramp-monitoring", "correspondent-banking-risk"),
-        task_type="binary", tier="high", decision_type="assisted",
-        scope=("aml-cft",), kpi=("sar_conversion_rate", 0.12),
-        numeric=("cash_deposits_30d", "wire_out_amount_30d", "num_counterparties_90d",
-                 "structuring_score", "avg_balance_90d", "txn_velocity_7d",
-                 "high_risk_country_share", "account_age_days", "round_amount_share"),
-        categorical={"customer_segment": ("retail", "sme", "corporate", "private_banking"),
-                     "kyc_risk_rating": ("low", "medium", "high"),
-                     "occupation_group": ("salaried", "business_owner", "cash_intensive",
-                                          "professional", "other"),
-                     "product_type": ("current", "savings", "business", "fx")},
+        names=(
+            "transaction-monitoring-retail",
+            "transaction-monitoring-corporate",
+            "sanctions-screening-triage",
+            "kyc-risk-rating",
+            "trade-based-ml",
+            "crypto-onramp-monitoring",
+            "correspondent-banking-risk",
+        ),
+        task_type="binary",
+        tier="high",
+        decision_type="assisted",
+        scope=("aml-cft",),
+        kpi=("sar_conversion_rate", 0.12),
+        numeric=(
+            "cash_deposits_30d",
+            "wire_out_amount_30d",
+            "num_counterparties_90d",
+            "structuring_score",
+            "avg_balance_90d",
+            "txn_velocity_7d",
+            "high_risk_country_share",
+            "account_age_days",
+            "round_amount_share",
+        ),
+        categorical={
+            "customer_segment": ("retail", "sme", "corporate", "private_banking"),
+            "kyc_risk_rating": ("low", "medium", "high"),
+            "occupation_group": ("salaried", "business_owner", "cash_intensive", "professional", "other"),
+            "product_type": ("current", "savings", "business", "fx"),
+        },
         boolean=("is_pep", "has_sanctions_hit", "has_adverse_media", "is_cross_border"),
         datetime=("last_kyc_review_date",),
         text=("alert_narrative", "counterparty_name"),
-        special={"sanctions-screening-triage": ("multiclass", "high",
-                                                ("true_match", "false_positive", "escalate")),
-                 "kyc-risk-rating": ("multiclass", "high", ("low", "medium", "high"))},
+        special={
+            "sanctions-screening-triage": (
+                "multiclass",
+                "high",
+                ("true_match", "false_positive", "escalate"),
+            ),
+            "kyc-risk-rating": ("multiclass", "high", ("low", "medium", "high")),
+        },
     ),
     Domain(
-        key="recsys", team="personalisation", business_unit="Digital channels",
+        key="recsys",
+        team="personalisation",
+        business_unit="Digital channels",
         executive="exec.digital",
-        names=("next-best-offer", "app-feed-ranking", "email-offer-ctr", "card-rewards-recommender",
-               "search-ranking", "push-notification-ctr", "savings-nudge-ctr",
-               "partner-offers-ranking"),
-        task_type="ranking", tier="low", decision_type="automated",
-        scope=("marketing",), kpi=("click_through_rate", 0.031),
-        numeric=("user_tenure_days", "sessions_7d", "item_popularity_7d", "item_price",
-                 "user_item_affinity", "position", "ctr_user_30d", "ctr_item_30d",
-                 "dwell_time_avg_s", "days_since_last_purchase"),
-        categorical={"item_category": ("cards", "loans", "savings", "insurance", "investments",
-                                       "travel"),
-                     "device_type": ("ios", "android", "web"),
-                     "placement": ("home_banner", "app_feed", "email", "push"),
-                     "user_segment": ("young_professional", "family", "retiree", "student",
-                                      "affluent")},
+        names=(
+            "next-best-offer",
+            "app-feed-ranking",
+            "email-offer-ctr",
+            "card-rewards-recommender",
+            "search-ranking",
+            "push-notification-ctr",
+            "savings-nudge-ctr",
+            "partner-offers-ranking",
+        ),
+        task_type="ranking",
+        tier="low",
+        decision_type="automated",
+        scope=("marketing",),
+        kpi=("click_through_rate", 0.031),
+        numeric=(
+            "user_tenure_days",
+            "sessions_7d",
+            "item_popularity_7d",
+            "item_price",
+            "user_item_affinity",
+            "position",
+            "ctr_user_30d",
+            "ctr_item_30d",
+            "dwell_time_avg_s",
+            "days_since_last_purchase",
+        ),
+        categorical={
+            "item_category": ("cards", "loans", "savings", "insurance", "investments", "travel"),
+            "device_type": ("ios", "android", "web"),
+            "placement": ("home_banner", "app_feed", "email", "push"),
+            "user_segment": ("young_professional", "family", "retiree", "student", "affluent"),
+        },
         boolean=("is_logged_in", "is_weekend", "has_marketing_consent"),
         datetime=("impression_time",),
         text=("item_title", "search_query"),
     ),
     Domain(
-        key="churn", team="customer-analytics", business_unit="Retail banking",
+        key="churn",
+        team="customer-analytics",
+        business_unit="Retail banking",
         executive="exec.retail-banking",
-        names=("retail-churn", "sme-churn", "card-attrition", "mortgage-refinance-risk",
-               "digital-dormancy", "premium-downgrade", "savings-outflow"),
-        task_type="binary", tier="medium", decision_type="assisted",
-        scope=("marketing",), kpi=("retention_rate", 0.91),
-        numeric=("tenure_months", "num_products", "balance_trend_3m", "logins_30d",
-                 "complaints_12m", "salary_inflow_3m", "card_spend_trend_3m", "fees_paid_12m",
-                 "nps_score", "days_since_last_login"),
-        categorical={"customer_segment": ("mass", "mass_affluent", "affluent", "youth"),
-                     "primary_channel": ("branch", "online", "mobile", "phone"),
-                     "region": tuple(REGIONS),
-                     "product_bundle": ("basic", "plus", "premium")},
+        names=(
+            "retail-churn",
+            "sme-churn",
+            "card-attrition",
+            "mortgage-refinance-risk",
+            "digital-dormancy",
+            "premium-downgrade",
+            "savings-outflow",
+        ),
+        task_type="binary",
+        tier="medium",
+        decision_type="assisted",
+        scope=("marketing",),
+        kpi=("retention_rate", 0.91),
+        numeric=(
+            "tenure_months",
+            "num_products",
+            "balance_trend_3m",
+            "logins_30d",
+            "complaints_12m",
+            "salary_inflow_3m",
+            "card_spend_trend_3m",
+            "fees_paid_12m",
+            "nps_score",
+            "days_since_last_login",
+        ),
+        categorical={
+            "customer_segment": ("mass", "mass_affluent", "affluent", "youth"),
+            "primary_channel": ("branch", "online", "mobile", "phone"),
+            "region": tuple(REGIONS),
+            "product_bundle": ("basic", "plus", "premium"),
+        },
         boolean=("has_salary_account", "has_mortgage", "rate_change_notice", "has_direct_debits"),
         datetime=("last_contact_date",),
         text=("last_complaint_text",),
     ),
     Domain(
-        key="pricing", team="pricing-analytics", business_unit="Pricing",
+        key="pricing",
+        team="pricing-analytics",
+        business_unit="Pricing",
         executive="exec.pricing",
-        names=("motor-premium", "home-insurance-premium", "mortgage-rate-pricing",
-               "personal-loan-rate", "deposit-rate-elasticity", "sme-loan-pricing", "fx-margin"),
-        task_type="regression", tier="medium", decision_type="automated",
-        scope=("pricing", "consumer-duty"), kpi=("conversion_rate", 0.18),
-        numeric=("vehicle_age_years", "driver_age", "annual_mileage", "claims_5y", "sum_insured",
-                 "property_age_years", "postcode_risk_index", "credit_score", "loan_to_value",
-                 "competitor_rate_gap_bp", "deposit_amount"),
-        categorical={"vehicle_group": ("a", "b", "c", "d", "e"),
-                     "cover_type": ("comprehensive", "third_party", "third_party_fire_theft"),
-                     "payment_frequency": ("monthly", "annual"),
-                     "product": ("motor", "home", "mortgage", "personal_loan"),
-                     "region": tuple(REGIONS)},
+        names=(
+            "motor-premium",
+            "home-insurance-premium",
+            "mortgage-rate-pricing",
+            "personal-loan-rate",
+            "deposit-rate-elasticity",
+            "sme-loan-pricing",
+            "fx-margin",
+        ),
+        task_type="regression",
+        tier="medium",
+        decision_type="automated",
+        scope=("pricing", "consumer-duty"),
+        kpi=("conversion_rate", 0.18),
+        numeric=(
+            "vehicle_age_years",
+            "driver_age",
+            "annual_mileage",
+            "claims_5y",
+            "sum_insured",
+            "property_age_years",
+            "postcode_risk_index",
+            "credit_score",
+            "loan_to_value",
+            "competitor_rate_gap_bp",
+            "deposit_amount",
+        ),
+        categorical={
+            "vehicle_group": ("a", "b", "c", "d", "e"),
+            "cover_type": ("comprehensive", "third_party", "third_party_fire_theft"),
+            "payment_frequency": ("monthly", "annual"),
+            "product": ("motor", "home", "mortgage", "personal_loan"),
+            "region": tuple(REGIONS),
+        },
         boolean=("has_telematics", "is_renewal", "has_multi_policy"),
         datetime=("quote_date",),
         text=("broker_name",),
-        special={"mortgage-rate-pricing": ("regression", "high", ()),
-                 "personal-loan-rate": ("regression", "high", ())},
+        special={
+            "mortgage-rate-pricing": ("regression", "high", ()),
+            "personal-loan-rate": ("regression", "high", ()),
+        },
     ),
     Domain(
-        key="collections", team="collections-analytics", business_unit="Collections & recoveries",
+        key="collections",
+        team="collections-analytics",
+        business_unit="Collections & recoveries",
         executive="exec.collections",
-        names=("collections-next-action", "early-arrears-cure", "recovery-amount",
-               "promise-to-pay-likelihood", "hardship-triage", "debt-sale-valuation",
-               "self-cure-prediction"),
-        task_type="binary", tier="medium", decision_type="assisted",
-        scope=("collections", "consumer-duty"), kpi=("cure_rate", 0.37),
-        numeric=("days_past_due", "arrears_amount", "promise_kept_rate", "contact_attempts_30d",
-                 "right_party_contact_rate", "balance_outstanding", "months_on_book",
-                 "payment_count_6m", "income_shock_score"),
-        categorical={"delinquency_bucket": ("1-29", "30-59", "60-89", "90+"),
-                     "product_type": ("card", "personal_loan", "overdraft", "mortgage"),
-                     "last_contact_outcome": ("no_answer", "promise", "refused", "paid",
-                                              "wrong_number"),
-                     "hardship_type": ("none", "medical", "unemployment", "bereavement")},
+        names=(
+            "collections-next-action",
+            "early-arrears-cure",
+            "recovery-amount",
+            "promise-to-pay-likelihood",
+            "hardship-triage",
+            "debt-sale-valuation",
+            "self-cure-prediction",
+        ),
+        task_type="binary",
+        tier="medium",
+        decision_type="assisted",
+        scope=("collections", "consumer-duty"),
+        kpi=("cure_rate", 0.37),
+        numeric=(
+            "days_past_due",
+            "arrears_amount",
+            "promise_kept_rate",
+            "contact_attempts_30d",
+            "right_party_contact_rate",
+            "balance_outstanding",
+            "months_on_book",
+            "payment_count_6m",
+            "income_shock_score",
+        ),
+        categorical={
+            "delinquency_bucket": ("1-29", "30-59", "60-89", "90+"),
+            "product_type": ("card", "personal_loan", "overdraft", "mortgage"),
+            "last_contact_outcome": ("no_answer", "promise", "refused", "paid", "wrong_number"),
+            "hardship_type": ("none", "medical", "unemployment", "bereavement"),
+        },
         boolean=("has_payment_plan", "is_vulnerable_customer", "has_dispute"),
         datetime=("last_payment_date",),
         text=("agent_notes",),
-        special={"collections-next-action": ("multiclass", "medium",
-                                             ("call", "sms", "letter", "field_visit",
-                                              "no_action")),
-                 "hardship-triage": ("multiclass", "medium",
-                                     ("standard", "payment_plan", "specialist_support")),
-                 "recovery-amount": ("regression", "medium", ()),
-                 "debt-sale-valuation": ("regression", "low", ())},
+        special={
+            "collections-next-action": (
+                "multiclass",
+                "medium",
+                ("call", "sms", "letter", "field_visit", "no_action"),
+            ),
+            "hardship-triage": ("multiclass", "medium", ("standard", "payment_plan", "specialist_support")),
+            "recovery-amount": ("regression", "medium", ()),
+            "debt-sale-valuation": ("regression", "low", ()),
+        },
     ),
 )
 
-FIRST = ("amira", "ben", "chloe", "dev", "elena", "farid", "grace", "hugo", "ines", "jonas",
-         "kaori", "liam", "maya", "nikolai", "olu", "priya", "quentin", "rosa", "sami", "tess",
-         "umar", "vera", "wen", "xavier", "yara", "zoe")
-LAST = ("haddad", "osei", "martin", "patel", "rossi", "nowak", "kim", "silva", "moreau", "weber",
-        "tanaka", "okafor", "lindqvist", "garcia", "novak", "ali")
+FIRST = (
+    "amira",
+    "ben",
+    "chloe",
+    "dev",
+    "elena",
+    "farid",
+    "grace",
+    "hugo",
+    "ines",
+    "jonas",
+    "kaori",
+    "liam",
+    "maya",
+    "nikolai",
+    "olu",
+    "priya",
+    "quentin",
+    "rosa",
+    "sami",
+    "tess",
+    "umar",
+    "vera",
+    "wen",
+    "xavier",
+    "yara",
+    "zoe",
+)
+LAST = (
+    "haddad",
+    "osei",
+    "martin",
+    "patel",
+    "rossi",
+    "nowak",
+    "kim",
+    "silva",
+    "moreau",
+    "weber",
+    "tanaka",
+    "okafor",
+    "lindqvist",
+    "garcia",
+    "novak",
+    "ali",
+)
 VALIDATORS = ("mr.lindqvist", "mr.okafor", "mr.silva")
 MODEL_RISK_LEAD = "mr.haddad"
 AUDITOR_NAME = "audit.moreau"
 EXCEPTION_MODEL = "early-arrears-cure"
-EXCEPTION_REASON = ("Cure is only observable after 150 days of arrears; the medium tier's "
-                    "120-day label maturity would judge performance on immature labels.")
+EXCEPTION_REASON = (
+    "Cure is only observable after 150 days of arrears; the medium tier's "
+    "120-day label maturity would judge performance on immature labels."
+)
 
 
 @dataclass
@@ -245,13 +463,16 @@ class _People:
 
     def __init__(self, summary: SeedSummary) -> None:
         self.summary = summary
-        self.roles = {name: Group.objects.get_or_create(name=name)[0]
-                      for name in (MODEL_OWNER, MODEL_RISK, AUDITOR)}
+        self.roles = {
+            name: Group.objects.get_or_create(name=name)[0] for name in (MODEL_OWNER, MODEL_RISK, AUDITOR)
+        }
         self.teams: dict[str, Group] = {}
         self.owners: dict[str, list[str]] = {}
         self.developers: dict[str, list[str]] = {}
-        names = iter(f"{FIRST[i % len(FIRST)]}.{LAST[(5 * i + i // len(FIRST)) % len(LAST)]}"
-                     for i in range(len(FIRST) * len(LAST)))
+        names = iter(
+            f"{FIRST[i % len(FIRST)]}.{LAST[(5 * i + i // len(FIRST)) % len(LAST)]}"
+            for i in range(len(FIRST) * len(LAST))
+        )
         for domain in DOMAINS:
             team = Group.objects.get_or_create(name=domain.team)[0]
             self.teams[domain.key] = team
@@ -267,8 +488,7 @@ class _People:
 
     def user(self, username: str, *, roles: list[str], teams: list[Group], staff: bool) -> Any:
         user_model = get_user_model()
-        user, created = user_model.objects.get_or_create(
-            username=username, defaults={"is_staff": staff})
+        user, created = user_model.objects.get_or_create(username=username, defaults={"is_staff": staff})
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
@@ -305,8 +525,10 @@ def _features(domain: Domain, rng: random.Random, count: int) -> list[dict[str, 
         feature: dict[str, Any] = {"name": name, "kind": kind, "importance": importance}
         if kind == "numeric":
             feature["nullable"] = rng.random() < 0.4
-            if any(word in name for word in ("age", "count", "num_", "amount", "days", "months",
-                                              "balance", "income")):
+            if any(
+                word in name
+                for word in ("age", "count", "num_", "amount", "days", "months", "balance", "income")
+            ):
                 feature["min_value"] = 0.0
             if name.endswith(("_share", "_rate", "utilisation")):
                 feature.update(min_value=0.0, max_value=1.0)
@@ -328,33 +550,42 @@ def _features(domain: Domain, rng: random.Random, count: int) -> list[dict[str, 
 def _baselines(task_type: str, rng: random.Random, holdout: str) -> list[dict[str, Any]]:
     def metric(name: str, low: float, high: float) -> dict[str, Any]:
         return {"metric": name, "value": round(rng.uniform(low, high), 4), "holdout": holdout}
+
     if task_type == "binary":
         auc = metric("auc", 0.68, 0.93)
-        return [auc, {"metric": "gini", "value": round(2 * auc["value"] - 1, 4),
-                      "holdout": holdout}, metric("ks", 0.25, 0.6)]
+        return [
+            auc,
+            {"metric": "gini", "value": round(2 * auc["value"] - 1, 4), "holdout": holdout},
+            metric("ks", 0.25, 0.6),
+        ]
     if task_type == "multiclass":
-        return [metric("macro_f1", 0.55, 0.85), metric("accuracy", 0.65, 0.92),
-                metric("log_loss", 0.3, 0.9)]
+        return [metric("macro_f1", 0.55, 0.85), metric("accuracy", 0.65, 0.92), metric("log_loss", 0.3, 0.9)]
     if task_type == "regression":
         return [metric("rmse", 20.0, 180.0), metric("mae", 12.0, 120.0), metric("r2", 0.45, 0.85)]
     return [metric("auc", 0.64, 0.8), metric("ndcg", 0.35, 0.6)]
 
 
-def _schema(task_type: str, classes: tuple[str, ...], features: list[dict[str, Any]],
-            rng: random.Random) -> dict[str, Any]:
-    schema: dict[str, Any] = {"expected_rows_per_day": rng.choice((800, 2500, 12000, 60000,
-                                                                   250000))}
+def _schema(
+    task_type: str, classes: tuple[str, ...], features: list[dict[str, Any]], rng: random.Random
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"expected_rows_per_day": rng.choice((800, 2500, 12000, 60000, 250000))}
     if task_type == "binary":
-        schema.update(target_column="label", prediction_column="decision",
-                      score_columns=["score"])
+        schema.update(target_column="label", prediction_column="decision", score_columns=["score"])
     elif task_type == "multiclass":
-        schema.update(target_column="outcome", prediction_column="predicted_class",
-                      score_columns=[f"score_{c}" for c in classes])
+        schema.update(
+            target_column="outcome",
+            prediction_column="predicted_class",
+            score_columns=[f"score_{c}" for c in classes],
+        )
     elif task_type == "regression":
         schema.update(target_column="actual_value", prediction_column="predicted_value")
     else:
-        schema.update(target_column="clicked", prediction_column="rank_score",
-                      score_columns=["ctr_score"], query_id_column="session_id")
+        schema.update(
+            target_column="clicked",
+            prediction_column="rank_score",
+            score_columns=["ctr_score"],
+            query_id_column="session_id",
+        )
     schema["features"] = features
     return schema
 
@@ -379,8 +610,12 @@ def fleet_documents(people: _People, count: int) -> list[dict[str, Any]]:
         k = i // len(DOMAINS)
         base = domain.names[k % len(domain.names)]
         round_ = k // len(domain.names)
-        slug = base if round_ == 0 else f"{base}-{MARKETS[(round_ - 1) % len(MARKETS)]}" + (
-            f"-{round_}" if round_ > len(MARKETS) else "")
+        slug = (
+            base
+            if round_ == 0
+            else f"{base}-{MARKETS[(round_ - 1) % len(MARKETS)]}"
+            + (f"-{round_}" if round_ > len(MARKETS) else "")
+        )
         task_type, tier, classes = domain.special.get(base, (domain.task_type, domain.tier, ()))
         if domain.key == "churn" and k % 3 == 2:
             tier = "low"
@@ -388,8 +623,16 @@ def fleet_documents(people: _People, count: int) -> list[dict[str, Any]]:
     return documents
 
 
-def _document(domain: Domain, people: _People, rng: random.Random, i: int, slug: str,
-              task_type: str, tier: str, classes: tuple[str, ...]) -> dict[str, Any]:
+def _document(
+    domain: Domain,
+    people: _People,
+    rng: random.Random,
+    i: int,
+    slug: str,
+    task_type: str,
+    tier: str,
+    classes: tuple[str, ...],
+) -> dict[str, Any]:
     owners, developers = people.owners[domain.key], people.developers[domain.key]
     validator = VALIDATORS[i % len(VALIDATORS)]
     features = _features(domain, rng, rng.randint(10, 40))
@@ -397,7 +640,8 @@ def _document(domain: Domain, people: _People, rng: random.Random, i: int, slug:
     champion = {
         "label": f"{year}.{1 + i % 4}",
         "artifact_sha256": _sha(f"{slug}@{year}.{1 + i % 4}"),
-        "status": "production", "role": "champion",
+        "status": "production",
+        "role": "champion",
         "deployed_at": _day(year, 1 + i % 12, 1 + i % 27),
         "validated_at": _day(year, 1 + i % 12, 1),
         "validated_by": validator,
@@ -406,26 +650,36 @@ def _document(domain: Domain, people: _People, rng: random.Random, i: int, slug:
     }
     versions = []
     if i % 5 == 2:
-        versions.append({
-            "label": f"{year - 1}.1", "artifact_sha256": _sha(f"{slug}@{year - 1}.1"),
-            "status": "retired", "deployed_at": _day(year - 1, 3, 1),
-            "validated_at": _day(year - 1, 2, 1), "validated_by": validator,
-            "retired_at": champion["deployed_at"], "retired_by": owners[0],
-            "baseline_metrics": _baselines(task_type, rng, f"holdout-{year - 2}q4"),
-        })
+        versions.append(
+            {
+                "label": f"{year - 1}.1",
+                "artifact_sha256": _sha(f"{slug}@{year - 1}.1"),
+                "status": "retired",
+                "deployed_at": _day(year - 1, 3, 1),
+                "validated_at": _day(year - 1, 2, 1),
+                "validated_by": validator,
+                "retired_at": champion["deployed_at"],
+                "retired_by": owners[0],
+                "baseline_metrics": _baselines(task_type, rng, f"holdout-{year - 2}q4"),
+            }
+        )
     versions.append(champion)
     if i % 4 == 1:
         extra = dict(features[0], name=f"{features[0]['name']}_v2", is_key=False)
         challenger_features = [*features, extra] if len(features) < 40 else features
-        versions.append({
-            "label": f"{year}.{1 + i % 4}-challenger",
-            "artifact_sha256": _sha(f"{slug}@challenger"),
-            "status": "production", "role": "challenger",
-            "deployed_at": _day(2025, 6, 1 + i % 27), "validated_at": _day(2025, 5, 15),
-            "validated_by": VALIDATORS[(i + 1) % len(VALIDATORS)],
-            "baseline_metrics": _baselines(task_type, rng, "holdout-2025q1"),
-            **_schema(task_type, classes, challenger_features, rng),
-        })
+        versions.append(
+            {
+                "label": f"{year}.{1 + i % 4}-challenger",
+                "artifact_sha256": _sha(f"{slug}@challenger"),
+                "status": "production",
+                "role": "challenger",
+                "deployed_at": _day(2025, 6, 1 + i % 27),
+                "validated_at": _day(2025, 5, 15),
+                "validated_by": VALIDATORS[(i + 1) % len(VALIDATORS)],
+                "baseline_metrics": _baselines(task_type, rng, "holdout-2025q1"),
+                **_schema(task_type, classes, challenger_features, rng),
+            }
+        )
     kpi_name, kpi_value = domain.kpi
     document: dict[str, Any] = {
         "slug": slug,
@@ -455,44 +709,59 @@ def _document(domain: Domain, people: _People, rng: random.Random, i: int, slug:
         "versions": versions,
     }
     if i % 3 == 0:
-        document["plan"] = {"reason": f"Stricter than the {tier} tier: high volume and "
-                                      "exposure justify earlier alarms.",
-                            **STRICTER_PLANS[tier]}
+        document["plan"] = {
+            "reason": f"Stricter than the {tier} tier: high volume and exposure justify earlier alarms.",
+            **STRICTER_PLANS[tier],
+        }
     policy: dict[str, Any] = {}
     if task_type == "multiclass":
         policy = {"performance_metric": "macro_f1"}
     elif task_type == "regression":
-        policy = {"performance_metric": "rmse",
-                  "performance_tolerance_abs": round(rng.uniform(2.0, 15.0), 1)}
+        policy = {"performance_metric": "rmse", "performance_tolerance_abs": round(rng.uniform(2.0, 15.0), 1)}
     if i % 4 == 0:
         policy.update(STRICTER_POLICIES[tier])
     if policy:
-        document["policy"] = {"reason": f"The {task_type} task's metric and the "
-                                        f"{tier} tier's tolerances or stricter.", **policy}
+        document["policy"] = {
+            "reason": f"The {task_type} task's metric and the {tier} tier's tolerances or stricter.",
+            **policy,
+        }
     return document
 
 
 def _rationale(domain: Domain, tier: str, task_type: str) -> str:
     if tier == "high":
-        return (f"{domain.business_unit}: {domain.decision_type} decisions with material "
-                "financial or regulatory impact on customers.")
+        return (
+            f"{domain.business_unit}: {domain.decision_type} decisions with material "
+            "financial or regulatory impact on customers."
+        )
     if tier == "medium":
-        return (f"{domain.business_unit}: {domain.decision_type} {task_type} model; customer "
-                "impact limited by human review or pricing controls.")
+        return (
+            f"{domain.business_unit}: {domain.decision_type} {task_type} model; customer "
+            "impact limited by human review or pricing controls."
+        )
     return f"{domain.business_unit}: marketing-only use; no credit or eligibility decisions."
 
 
 def _exception_for(model: MonitoredModel, owner: Any, approver: Any) -> PolicyException:
     """The seed's one policy exception, found again while it lasts."""
     now = timezone.now()
-    found = PolicyException.objects.filter(
-        model=model, target="plan", reason=EXCEPTION_REASON, approved_by__isnull=False,
-        expires_at__gt=now).order_by("-pk").first()
+    found = (
+        PolicyException.objects.filter(
+            model=model, target="plan", reason=EXCEPTION_REASON, approved_by__isnull=False, expires_at__gt=now
+        )
+        .order_by("-pk")
+        .first()
+    )
     if found is not None:
         return found
     exception = policy_exception_propose(
-        model=model, target="plan", fields=["label_maturity_days"], reason=EXCEPTION_REASON,
-        expires_at=now + dt.timedelta(days=180), user=owner)
+        model=model,
+        target="plan",
+        fields=["label_maturity_days"],
+        reason=EXCEPTION_REASON,
+        expires_at=now + dt.timedelta(days=180),
+        user=owner,
+    )
     return policy_exception_approve(exception=exception, user=approver)
 
 
@@ -510,14 +779,15 @@ def seed_fleet(*, models: int = 60) -> SeedSummary:
             document.pop("plan", None)
         result = model_apply(document=document, user=owner)
         if document["slug"] == EXCEPTION_MODEL:
-            exception = _exception_for(result.model, owner,
-                                       user_model.objects.get(username=MODEL_RISK_LEAD))
-            document = {**document, "plan": {
-                "reason": EXCEPTION_REASON, "label_maturity_days": 150,
-                "exception": exception.pk}}
+            exception = _exception_for(result.model, owner, user_model.objects.get(username=MODEL_RISK_LEAD))
+            document = {
+                **document,
+                "plan": {"reason": EXCEPTION_REASON, "label_maturity_days": 150, "exception": exception.pk},
+            }
             second = model_apply(document=document, user=owner)
-            result = type(result)(model=result.model, created=result.created,
-                                  changes=result.changes + second.changes)
+            result = type(result)(
+                model=result.model, created=result.created, changes=result.changes + second.changes
+            )
         if result.created:
             summary.created += 1
         elif result.changes:

@@ -84,25 +84,31 @@ class MonitoredModel(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="owned_models")
     team = models.ForeignKey(Group, models.PROTECT, related_name="models")
-    developer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                  related_name="developed_models")
-    validator = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                  related_name="validated_models")
-    accountable_executive = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
-                                              blank=True, related_name="accountable_models")
+    developer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="developed_models"
+    )
+    validator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="validated_models"
+    )
+    accountable_executive = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="accountable_models"
+    )
 
     risk_tier = models.CharField(max_length=8, choices=RiskTier.choices)
     risk_tier_rationale = models.TextField()
-    risk_tier_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
-                                         blank=True, related_name="+")
+    risk_tier_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     risk_tier_set_at = models.DateTimeField(null=True, blank=True)
 
-    regulatory_scope = models.JSONField(default=list, blank=True,
-                                        help_text='tags such as "eu-ai-act-high-risk", "credit-decisions"')
+    regulatory_scope = models.JSONField(
+        default=list, blank=True, help_text='tags such as "eu-ai-act-high-risk", "credit-decisions"'
+    )
     personal_data = models.BooleanField(default=False)
     legal_hold = models.BooleanField(default=False)
     retention_days = models.PositiveIntegerField(
-        default=400, help_text="raw batches and raw-value profiles may be purged after this")
+        default=400, help_text="raw batches and raw-value profiles may be purged after this"
+    )
     kpi_name = models.CharField("business KPI", max_length=100, blank=True)
     kpi_reference_value = models.FloatField(null=True, blank=True)
 
@@ -113,8 +119,9 @@ class MonitoredModel(models.Model):
         ordering = ("slug",)
         constraints = (
             models.CheckConstraint(
-                condition=(Q(validator__isnull=True) | Q(developer__isnull=True)
-                           | ~Q(validator=F("developer"))),
+                condition=(
+                    Q(validator__isnull=True) | Q(developer__isnull=True) | ~Q(validator=F("developer"))
+                ),
                 name="registry_validator_is_not_developer",
                 violation_error_message="the validator must not be the developer",
             ),
@@ -128,17 +135,19 @@ class ModelVersion(models.Model):
     model = models.ForeignKey(MonitoredModel, models.PROTECT, related_name="versions")
     label = models.CharField(max_length=64)
     artifact_sha256 = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=LifecycleStatus.choices,
-                              default=LifecycleStatus.DEVELOPMENT)
-    role = models.CharField(max_length=16, choices=VersionRole.choices, default=VersionRole.NONE,
-                            blank=True)
+    status = models.CharField(
+        max_length=16, choices=LifecycleStatus.choices, default=LifecycleStatus.DEVELOPMENT
+    )
+    role = models.CharField(max_length=16, choices=VersionRole.choices, default=VersionRole.NONE, blank=True)
     deployed_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
-    retired_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     validated_at = models.DateTimeField(null=True, blank=True)
-    validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -146,7 +155,8 @@ class ModelVersion(models.Model):
         constraints = (
             models.UniqueConstraint(fields=("model", "label"), name="registry_version_label_unique"),
             models.UniqueConstraint(
-                fields=("model",), condition=Q(role="champion", status="production"),
+                fields=("model",),
+                condition=Q(role="champion", status="production"),
                 name="registry_one_production_champion",
                 violation_error_message="a model has one champion in production at a time",
             ),
@@ -166,8 +176,9 @@ class BaselineMetric(models.Model):
     holdout = models.CharField(max_length=100, help_text="which holdout the value was measured on")
 
     class Meta:
-        constraints = (models.UniqueConstraint(fields=("version", "metric", "holdout"),
-                                               name="registry_baseline_unique"),)
+        constraints = (
+            models.UniqueConstraint(fields=("version", "metric", "holdout"), name="registry_baseline_unique"),
+        )
 
     def __str__(self) -> str:
         return f"{self.metric}={self.value} on {self.holdout}"
@@ -182,19 +193,20 @@ class FeatureSchema(models.Model):
     timestamp_column = models.CharField(max_length=100, default="timestamp")
     target_column = models.CharField(max_length=100, blank=True)
     prediction_column = models.CharField(max_length=100, blank=True)
-    score_columns = models.JSONField(default=list, blank=True,
-                                     help_text="one per class for multiclass")
+    score_columns = models.JSONField(default=list, blank=True, help_text="one per class for multiclass")
     query_id_column = models.CharField(max_length=100, blank=True, help_text="ranking only")
     expected_rows_per_day = models.PositiveIntegerField(null=True, blank=True)
     content_sha256 = models.CharField(max_length=64, help_text="hash of the canonical content")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ("version", "-number")
-        constraints = (models.UniqueConstraint(fields=("version", "number"),
-                                               name="registry_schema_number_unique"),)
+        constraints = (
+            models.UniqueConstraint(fields=("version", "number"), name="registry_schema_number_unique"),
+        )
 
     def __str__(self) -> str:
         return f"{self.version} schema v{self.number}"
@@ -216,8 +228,9 @@ class FeatureSpec(models.Model):
 
     class Meta:
         ordering = ("schema", "position")
-        constraints = (models.UniqueConstraint(fields=("schema", "name"),
-                                               name="registry_feature_name_unique"),)
+        constraints = (
+            models.UniqueConstraint(fields=("schema", "name"), name="registry_feature_name_unique"),
+        )
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
@@ -240,8 +253,9 @@ class PolicyException(models.Model):
     reason = models.TextField()
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     approved_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
 
@@ -262,16 +276,22 @@ class _VersionedPolicy(models.Model):
     """Shared shape of plans and policies: a tier default when ``model`` is null, else a model's
     own; each save is a new ``number``; ``in_force`` is the newest per (model, tier)."""
 
-    model = models.ForeignKey(MonitoredModel, models.PROTECT, null=True, blank=True,
-                              related_name="+")
+    model = models.ForeignKey(MonitoredModel, models.PROTECT, null=True, blank=True, related_name="+")
     tier = models.CharField(max_length=8, choices=RiskTier.choices)
     number = models.PositiveIntegerField()
     reason = models.TextField(help_text="why this version exists")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    exception = models.ForeignKey(PolicyException, models.PROTECT, null=True, blank=True,
-                                  related_name="+", help_text="the exception that allowed a loosening")
+    exception = models.ForeignKey(
+        PolicyException,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the exception that allowed a loosening",
+    )
     content_sha256 = models.CharField(max_length=64)
 
     class Meta:
@@ -286,26 +306,33 @@ class _VersionedPolicy(models.Model):
 class MonitoringPlan(_VersionedPolicy):
     drift_window_days = models.PositiveIntegerField()
     performance_window_days = models.PositiveIntegerField()
-    window_alignment = models.CharField(max_length=8, choices=WindowAlignment.choices,
-                                        default=WindowAlignment.DAY)
+    window_alignment = models.CharField(
+        max_length=8, choices=WindowAlignment.choices, default=WindowAlignment.DAY
+    )
     time_zone = models.CharField(max_length=64, default="UTC")
     grace_hours = models.PositiveIntegerField(help_text="after window end, before a run counts as late")
     label_maturity_days = models.PositiveIntegerField(
-        help_text="wait after a performance window closes for its labels to arrive")
+        help_text="wait after a performance window closes for its labels to arrive"
+    )
     alpha = models.FloatField(help_text="significance level of the drift tests")
-    correction = models.CharField(max_length=16, choices=CorrectionMethod.choices,
-                                  default=CorrectionMethod.HOLM)
+    correction = models.CharField(
+        max_length=16, choices=CorrectionMethod.choices, default=CorrectionMethod.HOLM
+    )
     min_sample_size = models.PositiveIntegerField()
     drift_share_threshold = models.FloatField(help_text="importance-weighted share of drifted features")
     thresholds = models.JSONField(
-        default=dict, blank=True,
-        help_text='per test: {"psi": {"value": 0.2, "rationale": "...", "approver": "..."}}')
+        default=dict,
+        blank=True,
+        help_text='per test: {"psi": {"value": 0.2, "rationale": "...", "approver": "..."}}',
+    )
 
     class Meta:
         ordering = ("model", "tier", "-number")
-        constraints = (models.UniqueConstraint(fields=("model", "tier", "number"),
-                                               name="registry_plan_number_unique",
-                                               nulls_distinct=False),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("model", "tier", "number"), name="registry_plan_number_unique", nulls_distinct=False
+            ),
+        )
 
     def __str__(self) -> str:
         return f"plan v{self.number} ({self.model or self.tier + ' tier default'})"
@@ -316,8 +343,9 @@ class RetrainingPolicy(_VersionedPolicy):
     performance_tolerance_abs = models.FloatField(help_text="largest tolerated drop, absolute")
     performance_tolerance_rel = models.FloatField(help_text="largest tolerated drop, relative")
     confidence_level = models.FloatField(default=0.95)
-    kpi_gate = models.FloatField(null=True, blank=True,
-                                 help_text="relative KPI drop that, with concept drift, triggers a retrain")
+    kpi_gate = models.FloatField(
+        null=True, blank=True, help_text="relative KPI drop that, with concept drift, triggers a retrain"
+    )
     cooldown_days = models.PositiveIntegerField()
     max_model_age_days = models.PositiveIntegerField()
     approvals_required = models.PositiveIntegerField(default=1)
@@ -325,9 +353,11 @@ class RetrainingPolicy(_VersionedPolicy):
     class Meta:
         ordering = ("model", "tier", "-number")
         verbose_name_plural = "retraining policies"
-        constraints = (models.UniqueConstraint(fields=("model", "tier", "number"),
-                                               name="registry_policy_number_unique",
-                                               nulls_distinct=False),)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("model", "tier", "number"), name="registry_policy_number_unique", nulls_distinct=False
+            ),
+        )
 
     def __str__(self) -> str:
         return f"policy v{self.number} ({self.model or self.tier + ' tier default'})"
@@ -346,10 +376,15 @@ class ExternalEvent(models.Model):
     description = models.TextField(blank=True)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
-    affected_models = models.ManyToManyField(MonitoredModel, related_name="external_events", blank=True,
-                                    help_text="models it may touch; none means the whole fleet")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    affected_models = models.ManyToManyField(
+        MonitoredModel,
+        related_name="external_events",
+        blank=True,
+        help_text="models it may touch; none means the whole fleet",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -369,8 +404,9 @@ class ServiceAccount(models.Model):
     token_sha256 = models.CharField(max_length=64, unique=True)
     scoped_models = models.ManyToManyField(MonitoredModel, related_name="service_accounts", blank=True)
     is_active = models.BooleanField(default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

@@ -32,13 +32,15 @@ def schema_current_or_none(version: ModelVersion) -> FeatureSchema | None:
 
 
 def tier_default_plan(tier: str) -> MonitoringPlan:
-    return MonitoringPlan.objects.filter(model=None, tier=tier).order_by("-number").first() \
-        or _missing_default("monitoring plan", tier)
+    return MonitoringPlan.objects.filter(model=None, tier=tier).order_by(
+        "-number"
+    ).first() or _missing_default("monitoring plan", tier)
 
 
 def tier_default_policy(tier: str) -> RetrainingPolicy:
-    return RetrainingPolicy.objects.filter(model=None, tier=tier).order_by("-number").first() \
-        or _missing_default("retraining policy", tier)
+    return RetrainingPolicy.objects.filter(model=None, tier=tier).order_by(
+        "-number"
+    ).first() or _missing_default("retraining policy", tier)
 
 
 def _missing_default(what: str, tier: str) -> Any:
@@ -49,8 +51,12 @@ def own_in_force(row_class: type[Any], model: MonitoredModel, tier: str) -> Any:
     """The model's newest own plan or policy (``row_class``) for ``tier``, unless it relied on a
     policy exception that has since expired: a loosening lasts only as long as its exception.
     None when the tier default is in force."""
-    newest = row_class.objects.filter(model=model, tier=tier).select_related("exception") \
-        .order_by("-number").first()
+    newest = (
+        row_class.objects.filter(model=model, tier=tier)
+        .select_related("exception")
+        .order_by("-number")
+        .first()
+    )
     if newest is None:
         return None
     if newest.exception is not None and newest.exception.expires_at <= timezone.now():
@@ -83,8 +89,11 @@ def production_versions(model: MonitoredModel) -> QuerySet[ModelVersion]:
     """Versions in production, the champion first, then challengers."""
     return (
         ModelVersion.objects.filter(model=model, status=LifecycleStatus.PRODUCTION)
-        .annotate(_champion_first=Case(When(role=VersionRole.CHAMPION, then=Value(0)),
-                                       default=Value(1), output_field=IntegerField()))
+        .annotate(
+            _champion_first=Case(
+                When(role=VersionRole.CHAMPION, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
         .order_by("_champion_first", "created_at", "pk")
     )
 

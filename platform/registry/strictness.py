@@ -42,37 +42,53 @@ class Verdict(enum.Enum):
 CORRECTION_ORDER = ("bonferroni", "holm", "bh")
 
 PLAN_DIRECTIONS: dict[str, tuple[Direction, str]] = {
-    "drift_window_days": (Direction.SMALLER_IS_STRICTER,
-                          "a shorter drift window is checked more often"),
-    "performance_window_days": (Direction.SMALLER_IS_STRICTER,
-                                "a shorter performance window is checked more often"),
+    "drift_window_days": (Direction.SMALLER_IS_STRICTER, "a shorter drift window is checked more often"),
+    "performance_window_days": (
+        Direction.SMALLER_IS_STRICTER,
+        "a shorter performance window is checked more often",
+    ),
     "window_alignment": (Direction.NOT_COMPARABLE, "windows on other boundaries"),
     "time_zone": (Direction.NOT_COMPARABLE, "windows in another time zone"),
     "grace_hours": (Direction.SMALLER_IS_STRICTER, "a run counts as late sooner"),
-    "label_maturity_days": (Direction.SMALLER_IS_STRICTER,
-                            "a longer wait for labels delays performance checks (larger is looser)"),
-    "alpha": (Direction.LARGER_IS_STRICTER,
-              "a lower significance level raises fewer alarms (lower is looser)"),
+    "label_maturity_days": (
+        Direction.SMALLER_IS_STRICTER,
+        "a longer wait for labels delays performance checks (larger is looser)",
+    ),
+    "alpha": (
+        Direction.LARGER_IS_STRICTER,
+        "a lower significance level raises fewer alarms (lower is looser)",
+    ),
     "correction": (Direction.ORDERED, "bonferroni (loosest) < holm < bh (strictest)"),
-    "min_sample_size": (Direction.LARGER_IS_STRICTER,
-                        "a larger minimum sample makes every verdict more reliable"),
-    "drift_share_threshold": (Direction.SMALLER_IS_STRICTER,
-                              "fewer drifted features are needed to flag the model"),
-    "thresholds": (Direction.THRESHOLDS,
-                   "a lower distance (PSI, Jensen-Shannon, ...) threshold alarms sooner"),
+    "min_sample_size": (
+        Direction.LARGER_IS_STRICTER,
+        "a larger minimum sample makes every verdict more reliable",
+    ),
+    "drift_share_threshold": (
+        Direction.SMALLER_IS_STRICTER,
+        "fewer drifted features are needed to flag the model",
+    ),
+    "thresholds": (
+        Direction.THRESHOLDS,
+        "a lower distance (PSI, Jensen-Shannon, ...) threshold alarms sooner",
+    ),
 }
 
 POLICY_DIRECTIONS: dict[str, tuple[Direction, str]] = {
     "performance_metric": (Direction.NOT_COMPARABLE, "another metric measures something else"),
-    "performance_tolerance_abs": (Direction.SMALLER_IS_STRICTER,
-                                  "a smaller tolerated drop (compared only for metrics on a 0-1 "
-                                  "scale; for rmse and the like it is in the target's units)"),
+    "performance_tolerance_abs": (
+        Direction.SMALLER_IS_STRICTER,
+        "a smaller tolerated drop (compared only for metrics on a 0-1 "
+        "scale; for rmse and the like it is in the target's units)",
+    ),
     "performance_tolerance_rel": (Direction.SMALLER_IS_STRICTER, "a smaller tolerated drop"),
-    "confidence_level": (Direction.SMALLER_IS_STRICTER,
-                         "demanding more confidence before confirming a drop confirms fewer "
-                         "(larger is looser)"),
-    "kpi_gate": (Direction.OPTIONAL_SMALLER_IS_STRICTER,
-                 "a smaller KPI drop triggers a retrain; no gate never triggers"),
+    "confidence_level": (
+        Direction.SMALLER_IS_STRICTER,
+        "demanding more confidence before confirming a drop confirms fewer (larger is looser)",
+    ),
+    "kpi_gate": (
+        Direction.OPTIONAL_SMALLER_IS_STRICTER,
+        "a smaller KPI drop triggers a retrain; no gate never triggers",
+    ),
     "cooldown_days": (Direction.SMALLER_IS_STRICTER, "a retrain may follow sooner"),
     "max_model_age_days": (Direction.SMALLER_IS_STRICTER, "a model must be renewed sooner"),
     "approvals_required": (Direction.LARGER_IS_STRICTER, "more people must agree to a retrain"),
@@ -86,11 +102,25 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "regression": ("rmse", "mae", "mape", "r2"),
     "ranking": ("auc", "ndcg", "map", "mrr", "log_loss"),
 }
-STANDARD_METRIC = {"binary": "auc", "multiclass": "macro_f1", "regression": "rmse",
-                   "ranking": "auc"}
+STANDARD_METRIC = {"binary": "auc", "multiclass": "macro_f1", "regression": "rmse", "ranking": "auc"}
 # Metrics on a 0-1 scale, whose absolute tolerances mean the same thing for every model.
-UNIT_SCALE_METRICS = frozenset({"auc", "gini", "ks", "brier", "accuracy", "f1", "precision",
-                                "recall", "macro_f1", "weighted_f1", "ndcg", "map", "mrr"})
+UNIT_SCALE_METRICS = frozenset(
+    {
+        "auc",
+        "gini",
+        "ks",
+        "brier",
+        "accuracy",
+        "f1",
+        "precision",
+        "recall",
+        "macro_f1",
+        "weighted_f1",
+        "ndcg",
+        "map",
+        "mrr",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -103,11 +133,12 @@ class Loosening:
     def describe(self, tier: str) -> str:
         """The sentence a refusal shows, after ``plan.<field>: ``."""
         if self.verdict is Verdict.REMOVED:
-            return (f"the {tier} tier sets {self.field} at {_show(self.default)}; leaving it out "
-                    f"is looser")
+            return f"the {tier} tier sets {self.field} at {_show(self.default)}; leaving it out is looser"
         if self.verdict is Verdict.NOT_COMPARABLE:
-            return (f"{_show(self.value)} cannot be compared with the {tier} tier's "
-                    f"{_show(self.default)}, so it counts as looser")
+            return (
+                f"{_show(self.value)} cannot be compared with the {tier} tier's "
+                f"{_show(self.default)}, so it counts as looser"
+            )
         return f"{_show(self.value)} is looser than the {tier} tier's {_show(self.default)}"
 
 
@@ -176,8 +207,9 @@ def effective_policy_default(tier_default: Mapping[str, Any], task_type: str) ->
     return effective
 
 
-def policy_loosenings(policy: Mapping[str, Any], tier_default: Mapping[str, Any], *,
-                      task_type: str, has_kpi: bool = True) -> list[Loosening]:
+def policy_loosenings(
+    policy: Mapping[str, Any], tier_default: Mapping[str, Any], *, task_type: str, has_kpi: bool = True
+) -> list[Loosening]:
     """Fields of ``policy`` looser than (or not comparable with) the tier default's, for a model
     of ``task_type``. A model without a business KPI has no KPI gate to compare."""
     default = effective_policy_default(tier_default, task_type)
@@ -200,9 +232,7 @@ def policy_loosenings(policy: Mapping[str, Any], tier_default: Mapping[str, Any]
 
 def covered_by(field: str, exception_fields: list[str]) -> bool:
     """An exception naming ``thresholds`` covers every ``thresholds.<test>``."""
-    return field in exception_fields or (
-        field.startswith("thresholds.") and "thresholds" in exception_fields
-    )
+    return field in exception_fields or (field.startswith("thresholds.") and "thresholds" in exception_fields)
 
 
 def exception_field_names(target: str) -> tuple[str, ...]:

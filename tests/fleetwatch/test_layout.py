@@ -25,7 +25,10 @@ def test_platform_is_the_standard_librarys_under_pytest():
 def test_platform_is_the_standard_librarys_from_the_repo_root():
     out = subprocess.run(
         [sys.executable, "-c", "import platform, fleetwatch, registry; print(platform.__file__)"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert Path(out).resolve().parent == STDLIB
 
@@ -34,8 +37,12 @@ def test_ruff_with_our_configuration_flags_a_platform_package(tmp_path):
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "platform").mkdir()
     (tmp_path / "platform" / "__init__.py").write_text("")
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-                            cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     assert "A005 Module `platform` shadows a Python standard-library module" in result.stdout
 

@@ -12,17 +12,21 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _manage(*args, env_overrides, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "FLEETWATCH_VAR_DIR": str(tmp_path), **env_overrides}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("DEBUG", "yes", "DEBUG='yes' is not a boolean"),
-    ("FLEETWATCH_TASK_TIME_LIMIT", "soon", "FLEETWATCH_TASK_TIME_LIMIT='soon' is not an integer"),
-    ("FLEETWATCH_ENV", "prod", "FLEETWATCH_ENV='prod' is not one of"),
-    ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL uses"),
-    ("FLEETWATCH_TASK_TIME_LIMIT", "9999", "must be below FLEETWATCH_VISIBILITY_TIMEOUT"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "yes", "DEBUG='yes' is not a boolean"),
+        ("FLEETWATCH_TASK_TIME_LIMIT", "soon", "FLEETWATCH_TASK_TIME_LIMIT='soon' is not an integer"),
+        ("FLEETWATCH_ENV", "prod", "FLEETWATCH_ENV='prod' is not one of"),
+        ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL uses"),
+        ("FLEETWATCH_TASK_TIME_LIMIT", "9999", "must be below FLEETWATCH_VISIBILITY_TIMEOUT"),
+    ],
+)
 def test_a_bad_variable_stops_start_up_naming_it(name, value, message, tmp_path):
     result = _manage("check", env_overrides={name: value}, tmp_path=tmp_path)
     assert result.returncode != 0
@@ -35,10 +39,14 @@ def test_production_without_a_secret_key_refuses_to_start(tmp_path):
 
 
 def test_deploy_checks_are_clean_with_production_variables(tmp_path):
-    production = {"FLEETWATCH_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(50),
-                  "ALLOWED_HOSTS": "fleetwatch.bank.example"}
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=production,
-                     tmp_path=tmp_path)
+    production = {
+        "FLEETWATCH_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "fleetwatch.bank.example",
+    }
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env_overrides=production, tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
@@ -63,8 +71,12 @@ def test_typed_helpers_accept_only_their_spellings(monkeypatch):
 
 
 def test_test_hooks_are_refused_in_production(tmp_path):
-    production = {"FLEETWATCH_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(50),
-                  "ALLOWED_HOSTS": "fleetwatch.bank.example", "FLEETWATCH_TEST_HOOKS": "true"}
+    production = {
+        "FLEETWATCH_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "fleetwatch.bank.example",
+        "FLEETWATCH_TEST_HOOKS": "true",
+    }
     result = _manage("check", env_overrides=production, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "FLEETWATCH_TEST_HOOKS=true is refused" in result.stderr

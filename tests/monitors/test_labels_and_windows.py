@@ -185,19 +185,37 @@ def test_a_challenger_window_reads_only_batches_holding_its_rows(world, tmp_path
     the challenger's window must neither read them nor cite them."""
     from registry.models import FeatureSchema, FeatureSpec
 
-    FeatureSpec.objects.create(schema=FeatureSchema.objects.create(
-        version=world.v3, number=2, record_id_column="record_id", timestamp_column="timestamp",
-        target_column="default_flag", prediction_column="prediction", score_columns=["score"],
-        content_sha256="f" * 64), position=0, name="income_v3", kind="numeric")
+    FeatureSpec.objects.create(
+        schema=FeatureSchema.objects.create(
+            version=world.v3,
+            number=2,
+            record_id_column="record_id",
+            timestamp_column="timestamp",
+            target_column="default_flag",
+            prediction_column="prediction",
+            score_columns=["score"],
+            content_sha256="f" * 64,
+        ),
+        position=0,
+        name="income_v3",
+        kind="numeric",
+    )
     after_v3 = datetime(2025, 7, 1, tzinfo=UTC)
     champion = ingest(world, write(production_table(4, start=after_v3, version="v2"), tmp_path / "v2")).batch
     challenger_rows = production_table(3, first_id=4, start=after_v3, version="v3").select(
-        ["record_id", "timestamp", "model_version", "prediction", "score"])
+        ["record_id", "timestamp", "model_version", "prediction", "score"]
+    )
     challenger_rows = challenger_rows.append_column("income_v3", pa.array([1.0, 2.0, 3.0]))
     challenger = ingest(world, write(challenger_rows, tmp_path / "v3")).batch
 
-    window = production_window(model=world.model, start=after_v3, end=after_v3 + DAY,
-                               columns=["income_v3"], versions=[world.v3], with_labels=False)
+    window = production_window(
+        model=world.model,
+        start=after_v3,
+        end=after_v3 + DAY,
+        columns=["income_v3"],
+        versions=[world.v3],
+        with_labels=False,
+    )
 
     assert window.table["income_v3"].to_pylist() == [1.0, 2.0, 3.0]
     assert window.batch_ids == (challenger.pk,) and champion.pk not in window.batch_ids

@@ -19,13 +19,27 @@ def test_a_schema_becomes_the_engines_profile_schema():
 
     profile = profile_schema(schema)
 
-    assert [f.name for f in profile.features] == ["age", "income", "region", "has_mortgage",
-                                                  "application_date", "employer_name"]
+    assert [f.name for f in profile.features] == [
+        "age",
+        "income",
+        "region",
+        "has_mortgage",
+        "application_date",
+        "employer_name",
+    ]
     age, _income, region, *_ = profile.features
     assert (age.kind, age.nullable, age.min_value, age.max_value, age.is_key) == (
-        "numeric", False, 18.0, 100.0, True)
+        "numeric",
+        False,
+        18.0,
+        100.0,
+        True,
+    )
     assert (region.categories, region.is_segment, region.test) == (
-        ("north", "south", "east", "west"), True, None)
+        ("north", "south", "east", "west"),
+        True,
+        None,
+    )
     assert profile.expected_rows_per_day == 5000
     assert profile.segment_features == (region,)
 
@@ -34,5 +48,3 @@ def test_a_pinned_drift_test_reaches_the_engine():
     schema = FeatureSchemaFactory()
     FeatureSpecFactory(schema=schema, name="amount", drift_test="psi")
     assert profile_schema(schema).features[0].test == "psi"
-
-

@@ -93,6 +93,7 @@ def _with_role(name: str) -> Any:
     def add(user: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             user.groups.add(*(role(r) for r in (extracted if extracted is not None else [name])))
+
     return factory.PostGeneration(add)
 
 
@@ -125,8 +126,11 @@ class SuperuserFactory(UserFactory):
 
 
 def _team_of(owner: Any) -> Group:
-    team = owner.groups.exclude(name__in=(MODEL_OWNER, MODEL_RISK, AUDITOR, SERVICE_ACCOUNT)) \
-        .order_by("pk").first()
+    team = (
+        owner.groups.exclude(name__in=(MODEL_OWNER, MODEL_RISK, AUDITOR, SERVICE_ACCOUNT))
+        .order_by("pk")
+        .first()
+    )
     return team or GroupFactory()
 
 
@@ -207,8 +211,7 @@ def finish_schema(schema: FeatureSchema) -> FeatureSchema:
     """Set the schema's hash from its content, as the services do."""
     from registry.documents import schema_content
 
-    FeatureSchema.objects.filter(pk=schema.pk).update(
-        content_sha256=content_sha256(schema_content(schema)))
+    FeatureSchema.objects.filter(pk=schema.pk).update(content_sha256=content_sha256(schema_content(schema)))
     schema.refresh_from_db()
     return schema
 
@@ -231,10 +234,13 @@ class MonitoringPlanFactory(factory.django.DjangoModelFactory):
     correction = "bh"
     min_sample_size = 1000
     drift_share_threshold = 0.2
-    thresholds = factory.LazyFunction(lambda: {
-        "psi": {"value": 0.1, "rationale": "factory", "approver": ""},
-        "jensenshannon": {"value": 0.1, "rationale": "factory", "approver": ""},
-        "hellinger": {"value": 0.1, "rationale": "factory", "approver": ""}})
+    thresholds = factory.LazyFunction(
+        lambda: {
+            "psi": {"value": 0.1, "rationale": "factory", "approver": ""},
+            "jensenshannon": {"value": 0.1, "rationale": "factory", "approver": ""},
+            "hellinger": {"value": 0.1, "rationale": "factory", "approver": ""},
+        }
+    )
     content_sha256 = "0" * 64
 
 
@@ -296,8 +302,11 @@ class ServiceAccountFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"serving-{n}")
-    user = factory.SubFactory(UserFactory, username=factory.LazyAttribute(
-        lambda o: f"svc-{o.factory_parent.name}"), roles=[SERVICE_ACCOUNT])
+    user = factory.SubFactory(
+        UserFactory,
+        username=factory.LazyAttribute(lambda o: f"svc-{o.factory_parent.name}"),
+        roles=[SERVICE_ACCOUNT],
+    )
     token_prefix = factory.LazyAttribute(lambda o: f"fw_{o.name}"[:12])
     token_sha256 = factory.LazyAttribute(lambda o: sha(f"token-{o.name}"))
 
@@ -310,11 +319,23 @@ class ServiceAccountFactory(factory.django.DjangoModelFactory):
 # --- documents -------------------------------------------------------------------------------
 
 BASE_FEATURES: list[dict[str, Any]] = [
-    {"name": "age", "kind": "numeric", "nullable": False, "min_value": 18, "max_value": 100,
-     "importance": 0.3, "is_key": True},
+    {
+        "name": "age",
+        "kind": "numeric",
+        "nullable": False,
+        "min_value": 18,
+        "max_value": 100,
+        "importance": 0.3,
+        "is_key": True,
+    },
     {"name": "income", "kind": "numeric", "min_value": 0, "importance": 0.4, "is_key": True},
-    {"name": "region", "kind": "categorical", "categories": ["north", "south", "east", "west"],
-     "importance": 0.1, "is_segment": True},
+    {
+        "name": "region",
+        "kind": "categorical",
+        "categories": ["north", "south", "east", "west"],
+        "importance": 0.1,
+        "is_segment": True,
+    },
     {"name": "has_mortgage", "kind": "boolean", "importance": 0.1},
     {"name": "application_date", "kind": "datetime", "importance": 0.05},
     {"name": "employer_name", "kind": "text", "importance": 0.05},
@@ -341,8 +362,9 @@ def version_document(label: str = "2025.1", **overrides: Any) -> dict[str, Any]:
     return version
 
 
-def model_document(*, owner: str, team: str, validator: str, slug: str = "retail-pd",
-                   **overrides: Any) -> dict[str, Any]:
+def model_document(
+    *, owner: str, team: str, validator: str, slug: str = "retail-pd", **overrides: Any
+) -> dict[str, Any]:
     """A valid document: a high-tier binary model with one production champion validated by
     ``validator`` (who must exist and must not be the developer)."""
     version = version_document(validated_by=validator)

@@ -38,17 +38,30 @@ def staff(user):
 
 def model_form_data(model: MonitoredModel, **changes) -> dict:
     data = {
-        "slug": model.slug, "name": model.name, "description": model.description,
-        "purpose": model.purpose, "approved_uses": model.approved_uses,
-        "restrictions": model.restrictions, "decision_type": model.decision_type,
-        "task_type": model.task_type, "business_unit": model.business_unit,
-        "owner": model.owner_id, "team": model.team_id, "developer": "", "validator": "",
-        "accountable_executive": "", "risk_tier": model.risk_tier,
-        "risk_tier_rationale": model.risk_tier_rationale, "regulatory_scope": "[]",
-        "retention_days": model.retention_days, "kpi_name": model.kpi_name,
+        "slug": model.slug,
+        "name": model.name,
+        "description": model.description,
+        "purpose": model.purpose,
+        "approved_uses": model.approved_uses,
+        "restrictions": model.restrictions,
+        "decision_type": model.decision_type,
+        "task_type": model.task_type,
+        "business_unit": model.business_unit,
+        "owner": model.owner_id,
+        "team": model.team_id,
+        "developer": "",
+        "validator": "",
+        "accountable_executive": "",
+        "risk_tier": model.risk_tier,
+        "risk_tier_rationale": model.risk_tier_rationale,
+        "regulatory_scope": "[]",
+        "retention_days": model.retention_days,
+        "kpi_name": model.kpi_name,
         "kpi_reference_value": model.kpi_reference_value,
-        "versions-TOTAL_FORMS": 0, "versions-INITIAL_FORMS": 0,
-        "versions-MIN_NUM_FORMS": 0, "versions-MAX_NUM_FORMS": 1000,
+        "versions-TOTAL_FORMS": 0,
+        "versions-INITIAL_FORMS": 0,
+        "versions-MIN_NUM_FORMS": 0,
+        "versions-MAX_NUM_FORMS": 1000,
     }
     data.update(changes)
     return data
@@ -81,8 +94,10 @@ def test_an_auditor_reads_but_cannot_change(client):
     client.force_login(auditor)
     page = client.get(change("monitoredmodel", model.pk))
     assert page.status_code == 200 and b'name="_save"' not in page.content
-    assert client.post(change("monitoredmodel", model.pk),
-                       model_form_data(model, name="Changed")).status_code == 403
+    assert (
+        client.post(change("monitoredmodel", model.pk), model_form_data(model, name="Changed")).status_code
+        == 403
+    )
 
 
 def test_a_user_without_a_role_sees_no_registry(client):
@@ -96,15 +111,14 @@ def test_an_admin_change_of_a_model_is_recorded_with_before_and_after(client):
     admin_user = SuperuserFactory()
     client.force_login(admin_user)
 
-    response = client.post(change("monitoredmodel", model.pk),
-                           model_form_data(model, name="Renamed", risk_tier="medium"))
+    response = client.post(
+        change("monitoredmodel", model.pk), model_form_data(model, name="Renamed", risk_tier="medium")
+    )
 
     assert response.status_code == 302, response.content
     entry = LedgerEntry.objects.get(action="registry.model.changed")
-    assert entry.payload["changed"] == ["name", "risk_tier", "risk_tier_set_at",
-                                        "risk_tier_set_by"]
-    assert entry.payload["before"]["name"] != "Renamed" and entry.payload["after"]["name"] == \
-        "Renamed"
+    assert entry.payload["changed"] == ["name", "risk_tier", "risk_tier_set_at", "risk_tier_set_by"]
+    assert entry.payload["before"]["name"] != "Renamed" and entry.payload["after"]["name"] == "Renamed"
     assert entry.payload["via"] == "admin" and entry.actor_name == admin_user.username
     model.refresh_from_db()
     assert model.risk_tier_set_by == admin_user
@@ -113,8 +127,10 @@ def test_an_admin_change_of_a_model_is_recorded_with_before_and_after(client):
 def test_an_admin_form_refuses_a_validator_who_developed_the_model(client):
     model = MonitoredModelFactory()
     client.force_login(SuperuserFactory())
-    response = client.post(change("monitoredmodel", model.pk), model_form_data(
-        model, developer=model.owner_id, validator=model.owner_id))
+    response = client.post(
+        change("monitoredmodel", model.pk),
+        model_form_data(model, developer=model.owner_id, validator=model.owner_id),
+    )
     assert response.status_code == 200
     assert "the validator must not be the developer" in response.content.decode()
     assert not LedgerEntry.objects.exists()
@@ -128,13 +144,22 @@ def test_saved_plans_are_read_only(client):
     assert client.post(change("monitoringplan", plan.pk), {"reason": "x"}).status_code == 403
 
 
-PLAN_FORM = {"reason": "Stricter.", "drift_window_days": 1, "performance_window_days": 30,
-             "window_alignment": "day", "time_zone": "UTC", "grace_hours": 6,
-             "label_maturity_days": 90, "alpha": 0.01, "correction": "bh",
-             "min_sample_size": 1000, "drift_share_threshold": 0.2,
-             "thresholds": '{"psi": {"value": 0.1, "rationale": "r"},'
-                           ' "jensenshannon": {"value": 0.1, "rationale": "r"},'
-                           ' "hellinger": {"value": 0.1, "rationale": "r"}}'}
+PLAN_FORM = {
+    "reason": "Stricter.",
+    "drift_window_days": 1,
+    "performance_window_days": 30,
+    "window_alignment": "day",
+    "time_zone": "UTC",
+    "grace_hours": 6,
+    "label_maturity_days": 90,
+    "alpha": 0.01,
+    "correction": "bh",
+    "min_sample_size": 1000,
+    "drift_share_threshold": 0.2,
+    "thresholds": '{"psi": {"value": 0.1, "rationale": "r"},'
+    ' "jensenshannon": {"value": 0.1, "rationale": "r"},'
+    ' "hellinger": {"value": 0.1, "rationale": "r"}}',
+}
 
 
 def test_a_new_plan_in_the_admin_is_judged_against_the_tier_default(client):
@@ -145,8 +170,10 @@ def test_a_new_plan_in_the_admin_is_judged_against_the_tier_default(client):
 
     loose = client.post(add, {**PLAN_FORM, "model": model.pk, "alpha": 0.001})
     assert loose.status_code == 200
-    assert "0.001 is looser than the high tier&#x27;s 0.01; a policy exception is required" in \
-        loose.content.decode()
+    assert (
+        "0.001 is looser than the high tier&#x27;s 0.01; a policy exception is required"
+        in loose.content.decode()
+    )
     assert not MonitoringPlan.objects.filter(model=model).exists()
 
     strict = client.post(add, {**PLAN_FORM, "model": model.pk, "alpha": 0.05})
@@ -176,22 +203,37 @@ def test_exceptions_are_proposed_and_approved_in_the_admin_with_four_eyes(client
     model = MonitoredModelFactory(owner=owner)
     client.force_login(owner)
     expires = (timezone.now() + dt.timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")
-    response = client.post(reverse("admin:registry_policyexception_add"), {
-        "model": model.pk, "target": "plan", "fields_text": "alpha, colour",
-        "reason": "Low volume.", "expires_at_0": expires[:10], "expires_at_1": expires[11:]})
+    response = client.post(
+        reverse("admin:registry_policyexception_add"),
+        {
+            "model": model.pk,
+            "target": "plan",
+            "fields_text": "alpha, colour",
+            "reason": "Low volume.",
+            "expires_at_0": expires[:10],
+            "expires_at_1": expires[11:],
+        },
+    )
     assert "&#x27;colour&#x27; is not a plan field" in response.content.decode()
 
-    response = client.post(reverse("admin:registry_policyexception_add"), {
-        "model": model.pk, "target": "plan", "fields_text": "alpha",
-        "reason": "Low volume.", "expires_at_0": expires[:10], "expires_at_1": expires[11:]})
+    response = client.post(
+        reverse("admin:registry_policyexception_add"),
+        {
+            "model": model.pk,
+            "target": "plan",
+            "fields_text": "alpha",
+            "reason": "Low volume.",
+            "expires_at_0": expires[:10],
+            "expires_at_1": expires[11:],
+        },
+    )
     assert response.status_code == 302, response.content.decode()
     exception = PolicyException.objects.get()
     assert exception.proposed_by == owner
 
     risk = staff(SuperuserFactory())
     client.force_login(risk)
-    client.post(changelist("policyexception"), {
-        "action": "approve", "_selected_action": [exception.pk]})
+    client.post(changelist("policyexception"), {"action": "approve", "_selected_action": [exception.pk]})
     exception.refresh_from_db()
     assert exception.approved_by == risk
     assert LedgerEntry.objects.filter(action="registry.exception.approved").count() == 1
@@ -201,11 +243,17 @@ def test_the_admin_approve_action_refuses_the_proposer(client):
     risk = staff(SuperuserFactory())
     model = MonitoredModelFactory()
     exception = policy_exception_propose(
-        model=model, target="plan", fields=["alpha"], reason="r", user=risk,
-        expires_at=timezone.now() + dt.timedelta(days=3))
+        model=model,
+        target="plan",
+        fields=["alpha"],
+        reason="r",
+        user=risk,
+        expires_at=timezone.now() + dt.timedelta(days=3),
+    )
     client.force_login(risk)
-    response = client.post(changelist("policyexception"), {
-        "action": "approve", "_selected_action": [exception.pk]}, follow=True)
+    response = client.post(
+        changelist("policyexception"), {"action": "approve", "_selected_action": [exception.pk]}, follow=True
+    )
     assert "cannot also approve it" in response.content.decode()
     exception.refresh_from_db()
     assert exception.approved_by is None
@@ -216,13 +264,22 @@ def test_an_event_added_in_the_admin_is_recorded_and_checked(client):
     model = MonitoredModelFactory(owner=owner)
     client.force_login(owner)
     add = reverse("admin:registry_externalevent_add")
-    fleet_wide = client.post(add, {"kind": "campaign", "title": "Spring promo",
-                                   "starts_at_0": "2026-03-01", "starts_at_1": "00:00:00"})
+    fleet_wide = client.post(
+        add,
+        {"kind": "campaign", "title": "Spring promo", "starts_at_0": "2026-03-01", "starts_at_1": "00:00:00"},
+    )
     assert "needs model risk" in fleet_wide.content.decode()
 
-    response = client.post(add, {"kind": "campaign", "title": "Spring promo",
-                                 "starts_at_0": "2026-03-01", "starts_at_1": "00:00:00",
-                                 "affected_models": [model.pk]})
+    response = client.post(
+        add,
+        {
+            "kind": "campaign",
+            "title": "Spring promo",
+            "starts_at_0": "2026-03-01",
+            "starts_at_1": "00:00:00",
+            "affected_models": [model.pk],
+        },
+    )
     assert response.status_code == 302, response.content.decode()
     entry = LedgerEntry.objects.get(action="registry.event.created")
     assert entry.payload["after"]["models"] == [model.slug]

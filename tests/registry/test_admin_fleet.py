@@ -34,8 +34,15 @@ def test_search_and_filters_work_on_the_fleet(seeded_fleet, db, client):
     assert 0 < response.context["cl"].result_count < 60
     response = client.get(changelist("monitoredmodel"), {"risk_tier__exact": "low"})
     assert {m.risk_tier for m in response.context["cl"].result_list} == {"low"}
-    for name in ("modelversion", "featureschema", "monitoringplan", "retrainingpolicy",
-                 "policyexception", "externalevent", "serviceaccount"):
+    for name in (
+        "modelversion",
+        "featureschema",
+        "monitoringplan",
+        "retrainingpolicy",
+        "policyexception",
+        "externalevent",
+        "serviceaccount",
+    ):
         assert client.get(changelist(name)).status_code == 200, name
 
 

@@ -71,8 +71,7 @@ def test_an_unknown_key_suggests_the_close_one():
     data = document()
     data["versions"][0]["features"][0]["nulable"] = False
     errors = errors_of(data)
-    assert errors["versions[0].features[0].nulable"].startswith(
-        "unknown key (did you mean 'nullable'?)")
+    assert errors["versions[0].features[0].nulable"].startswith("unknown key (did you mean 'nullable'?)")
 
 
 def test_every_problem_is_reported_not_only_the_first():
@@ -85,17 +84,20 @@ def test_every_problem_is_reported_not_only_the_first():
     assert errors["name"] == "missing required key"
 
 
-@pytest.mark.parametrize(("change", "path", "message"), [
-    ({"kind": "numbr"}, "kind", "'numbr' is not one of numeric, categorical"),
-    ({"categories": ["a"]}, "categories", "categories apply to categorical features"),
-    ({"min_value": 5, "max_value": 1}, "min_value", "5.0 exceeds max_value 1.0"),
-    ({"importance": -1}, "importance", "-1.0 is out of range: must be at least 0"),
-    ({"importance": float("nan")}, "importance", "expected a finite number"),
-    ({"is_segment": True}, "is_segment", "only categorical or boolean features"),
-    ({"drift_test": "chi2"}, "drift_test", "'chi2' does not apply to a numeric feature"),
-    ({"name": "has space"}, "name", "a column name has no spaces"),
-    ({"nullable": 1}, "nullable", "expected true or false"),
-])
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        ({"kind": "numbr"}, "kind", "'numbr' is not one of numeric, categorical"),
+        ({"categories": ["a"]}, "categories", "categories apply to categorical features"),
+        ({"min_value": 5, "max_value": 1}, "min_value", "5.0 exceeds max_value 1.0"),
+        ({"importance": -1}, "importance", "-1.0 is out of range: must be at least 0"),
+        ({"importance": float("nan")}, "importance", "expected a finite number"),
+        ({"is_segment": True}, "is_segment", "only categorical or boolean features"),
+        ({"drift_test": "chi2"}, "drift_test", "'chi2' does not apply to a numeric feature"),
+        ({"name": "has space"}, "name", "a column name has no spaces"),
+        ({"nullable": 1}, "nullable", "expected true or false"),
+    ],
+)
 def test_a_bad_feature_is_named_by_its_path(change, path, message):
     data = document()
     data["versions"][0]["features"][0].update(change)
@@ -113,15 +115,18 @@ def test_feature_names_must_not_repeat_or_reuse_a_column():
     assert errors["versions[0].features[2].name"] == "'decision' is already the prediction_column"
 
 
-@pytest.mark.parametrize(("task_type", "change", "path", "message"), [
-    ("multiclass", {"score_columns": ["p"]}, "score_columns", "one score column per class"),
-    ("binary", {"score_columns": ["p", "q"]}, "score_columns", "at most one score column"),
-    ("regression", {}, "score_columns", "a regression model has no score columns"),
-    ("ranking", {}, "query_id_column", "a ranking model names its query id column"),
-    ("binary", {"query_id_column": "q"}, "query_id_column", "only ranking models"),
-    ("binary", {"prediction_column": ""}, "prediction_column", "names its prediction"),
-    ("binary", {"target_column": None}, "target_column", "the labels arrive in"),
-])
+@pytest.mark.parametrize(
+    ("task_type", "change", "path", "message"),
+    [
+        ("multiclass", {"score_columns": ["p"]}, "score_columns", "one score column per class"),
+        ("binary", {"score_columns": ["p", "q"]}, "score_columns", "at most one score column"),
+        ("regression", {}, "score_columns", "a regression model has no score columns"),
+        ("ranking", {}, "query_id_column", "a ranking model names its query id column"),
+        ("binary", {"query_id_column": "q"}, "query_id_column", "only ranking models"),
+        ("binary", {"prediction_column": ""}, "prediction_column", "names its prediction"),
+        ("binary", {"target_column": None}, "target_column", "the labels arrive in"),
+    ],
+)
 def test_the_columns_follow_the_task_type(task_type, change, path, message):
     data = document(task_type=task_type)
     data["versions"][0].update(change)
@@ -148,11 +153,14 @@ def test_a_role_needs_a_monitored_status_and_labels_are_unique():
     assert errors_of(data)["versions[1].label"] == "'2025.1' is already versions[0]"
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("2025-13-01T00:00:00Z", "is not a date-time"),
-    ("2025-01-01T00:00:00", "has no time zone"),
-    (20250101, "expected a date-time"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2025-13-01T00:00:00Z", "is not a date-time"),
+        ("2025-01-01T00:00:00", "has no time zone"),
+        (20250101, "expected a date-time"),
+    ],
+)
 def test_dates_need_a_time_zone(value, message):
     data = document()
     data["versions"][0]["deployed_at"] = value
@@ -166,19 +174,28 @@ def test_a_bare_date_means_midnight_utc():
     assert version.deployed_at.isoformat() == "2025-02-01T00:00:00+00:00"
 
 
-@pytest.mark.parametrize(("section", "path", "message"), [
-    ({"alpha": 0.001}, "plan.reason", "missing required key"),
-    ({"reason": "r", "alpha": 0}, "plan.alpha", "must be above 0"),
-    ({"reason": "r", "alpha": 0.9}, "plan.alpha", "at most 0.5"),
-    ({"reason": "r", "time_zone": "Mars/Olympus"}, "plan.time_zone", "not an IANA time zone"),
-    ({"reason": "r", "correction": "fdr"}, "plan.correction", "not one of bonferroni, holm, bh"),
-    ({"reason": "r", "thresholds": {"psi": {"value": 0.1}}}, "plan.thresholds.psi.rationale",
-     "missing required key"),
-    ({"reason": "r", "thresholds": {"chi_by_eye": {"value": 1, "rationale": "r"}}},
-     "plan.thresholds.chi_by_eye", "unknown key"),
-    ({"reason": "r", "exception": "seven"}, "plan.exception", "expected a whole number"),
-    ({"reason": "r", "window_days": 3}, "plan.window_days", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("section", "path", "message"),
+    [
+        ({"alpha": 0.001}, "plan.reason", "missing required key"),
+        ({"reason": "r", "alpha": 0}, "plan.alpha", "must be above 0"),
+        ({"reason": "r", "alpha": 0.9}, "plan.alpha", "at most 0.5"),
+        ({"reason": "r", "time_zone": "Mars/Olympus"}, "plan.time_zone", "not an IANA time zone"),
+        ({"reason": "r", "correction": "fdr"}, "plan.correction", "not one of bonferroni, holm, bh"),
+        (
+            {"reason": "r", "thresholds": {"psi": {"value": 0.1}}},
+            "plan.thresholds.psi.rationale",
+            "missing required key",
+        ),
+        (
+            {"reason": "r", "thresholds": {"chi_by_eye": {"value": 1, "rationale": "r"}}},
+            "plan.thresholds.chi_by_eye",
+            "unknown key",
+        ),
+        ({"reason": "r", "exception": "seven"}, "plan.exception", "expected a whole number"),
+        ({"reason": "r", "window_days": 3}, "plan.window_days", "unknown key"),
+    ],
+)
 def test_a_bad_plan_is_named_by_its_path(section, path, message):
     errors = errors_of(document(plan=section))
     assert message in errors[path]

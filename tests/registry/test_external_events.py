@@ -24,8 +24,13 @@ def models(world):
 
 
 def event(**overrides):
-    data = {"kind": "campaign", "title": "Spring cashback", "starts_at": "2026-03-01T00:00:00Z",
-            "ends_at": "2026-03-31T00:00:00Z", "models": ["mine"]}
+    data = {
+        "kind": "campaign",
+        "title": "Spring cashback",
+        "starts_at": "2026-03-01T00:00:00Z",
+        "ends_at": "2026-03-31T00:00:00Z",
+        "models": ["mine"],
+    }
     data.update(overrides)
     return data
 
@@ -42,13 +47,11 @@ def test_a_fleet_wide_event_needs_model_risk(world, models):
         external_event_create(data=event(models=[]), user=world.alice)
     assert excinfo.value.field == "models"
     assert LedgerEntry.objects.filter(action="registry.event.refused").count() == 1
-    created = external_event_create(data=event(models=[], kind="economic_event"),
-                                    user=world.rita)
+    created = external_event_create(data=event(models=[], kind="economic_event"), user=world.rita)
     assert created.affected_models.count() == 0
 
 
-def test_a_model_the_user_cannot_see_is_not_found_and_one_they_cannot_write_is_refused(
-        world, models):
+def test_a_model_the_user_cannot_see_is_not_found_and_one_they_cannot_write_is_refused(world, models):
     with pytest.raises(RegistryValidationError) as excinfo:
         external_event_create(data=event(models=["mine", "theirs"]), user=world.alice)
     assert excinfo.value.errors == {"models[1]": "there is no model 'theirs'"}
@@ -65,16 +68,19 @@ def test_a_service_account_records_events_for_its_scoped_models(world, models):
     assert created.created_by == account.user
 
 
-@pytest.mark.parametrize(("data", "path", "message"), [
-    (event(kind="rumour"), "kind", "'rumour' is not one of campaign"),
-    (event(title=""), "title", "must not be empty"),
-    (event(starts_at="soon"), "starts_at", "'soon' is not a date-time"),
-    (event(ends_at="2026-02-01T00:00:00Z"), "ends_at", "is before starts_at"),
-    (event(models="mine"), "models", "expected a list of model slugs"),
-    (event(models=["mine", "mine"]), "models[1]", "'mine' is listed twice"),
-    (event(colour="red"), "colour", "unknown key"),
-    ({"title": "x"}, "kind", "missing required key"),
-])
+@pytest.mark.parametrize(
+    ("data", "path", "message"),
+    [
+        (event(kind="rumour"), "kind", "'rumour' is not one of campaign"),
+        (event(title=""), "title", "must not be empty"),
+        (event(starts_at="soon"), "starts_at", "'soon' is not a date-time"),
+        (event(ends_at="2026-02-01T00:00:00Z"), "ends_at", "is before starts_at"),
+        (event(models="mine"), "models", "expected a list of model slugs"),
+        (event(models=["mine", "mine"]), "models[1]", "'mine' is listed twice"),
+        (event(colour="red"), "colour", "unknown key"),
+        ({"title": "x"}, "kind", "missing required key"),
+    ],
+)
 def test_bad_input_is_refused_with_the_field_named(world, models, data, path, message):
     with pytest.raises(RegistryValidationError) as excinfo:
         external_event_create(data=data, user=world.alice)

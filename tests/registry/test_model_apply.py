@@ -44,18 +44,26 @@ def test_it_registers_a_model_with_its_version_baseline_and_schema(world):
     model = result.model
     assert result.created is True
     assert (model.slug, model.owner, model.team, model.validator) == (
-        "retail-pd", world.alice, world.team, world.val)
+        "retail-pd",
+        world.alice,
+        world.team,
+        world.val,
+    )
     assert model.risk_tier_set_by == world.alice and model.risk_tier_set_at is not None
     version = model.versions.get()
-    assert (version.status, version.role, version.validated_by) == ("production", "champion",
-                                                                    world.val)
+    assert (version.status, version.role, version.validated_by) == ("production", "champion", world.val)
     assert [(b.metric, b.value) for b in version.baseline_metrics.all()] == [("auc", 0.78)]
     schema = schema_current(version)
     assert schema.number == 1
     assert [f.name for f in schema.features.order_by("position")] == [
-        "age", "income", "region", "has_mortgage", "application_date", "employer_name"]
-    assert actions() == ["registry.model.created", "registry.version.created",
-                         "registry.schema.created"]
+        "age",
+        "income",
+        "region",
+        "has_mortgage",
+        "application_date",
+        "employer_name",
+    ]
+    assert actions() == ["registry.model.created", "registry.version.created", "registry.schema.created"]
     assert result.changes[0] == "created model retail-pd"
 
 
@@ -80,18 +88,20 @@ def test_a_plan_equal_to_the_tier_default_creates_no_plan_version(world):
 def test_a_changed_field_is_recorded_with_before_and_after(world):
     model_apply(document=world.document(), user=world.alice)
 
-    result = model_apply(document=world.document(name="Retail PD v2", kpi_reference_value=0.5),
-                         user=world.alice)
+    result = model_apply(
+        document=world.document(name="Retail PD v2", kpi_reference_value=0.5), user=world.alice
+    )
 
-    assert result.changes == ["kpi_reference_value: 0.42 -> 0.5",
-                              "name: Retail probability of default -> Retail PD v2"]
+    assert result.changes == [
+        "kpi_reference_value: 0.42 -> 0.5",
+        "name: Retail probability of default -> Retail PD v2",
+    ]
     entry = LedgerEntry.objects.get(action="registry.model.changed")
     assert entry.payload["changed"] == ["kpi_reference_value", "name"]
     assert entry.payload["before"]["name"] == "Retail probability of default"
     assert entry.payload["after"]["name"] == "Retail PD v2"
     assert (entry.actor_kind, entry.actor_name) == ("user", "alice")
-    assert (entry.subject_type, entry.subject_id) == ("registry.monitoredmodel",
-                                                      str(result.model.pk))
+    assert (entry.subject_type, entry.subject_id) == ("registry.monitoredmodel", str(result.model.pk))
 
 
 def test_editing_a_feature_creates_a_new_schema_number_with_the_hash_of_its_content(world):
@@ -115,14 +125,18 @@ def test_editing_a_feature_creates_a_new_schema_number_with_the_hash_of_its_cont
 
 
 def test_a_changed_plan_becomes_a_new_version_with_who_and_why(world):
-    model_apply(document=world.document(plan={"reason": "Volume allows it.", "alpha": 0.02}),
-                user=world.alice)
-    result = model_apply(document=world.document(
-        plan={"reason": "Even earlier alarms.", "alpha": 0.03}), user=world.alice)
+    model_apply(
+        document=world.document(plan={"reason": "Volume allows it.", "alpha": 0.02}), user=world.alice
+    )
+    result = model_apply(
+        document=world.document(plan={"reason": "Even earlier alarms.", "alpha": 0.03}), user=world.alice
+    )
 
     plans = MonitoringPlan.objects.filter(model=result.model).order_by("number")
     assert [(p.number, p.alpha, p.reason) for p in plans] == [
-        (1, 0.02, "Volume allows it."), (2, 0.03, "Even earlier alarms.")]
+        (1, 0.02, "Volume allows it."),
+        (2, 0.03, "Even earlier alarms."),
+    ]
     assert plans[1].created_by == world.alice
     assert plan_in_force(result.model) == plans[1]
     entry = LedgerEntry.objects.filter(action="registry.plan.created").last()
@@ -132,17 +146,16 @@ def test_a_changed_plan_becomes_a_new_version_with_who_and_why(world):
 
 
 def test_a_changed_plan_with_the_old_reason_is_refused_naming_the_reason(world):
-    model_apply(document=world.document(plan={"reason": "Volume.", "alpha": 0.02}),
-                user=world.alice)
+    model_apply(document=world.document(plan={"reason": "Volume.", "alpha": 0.02}), user=world.alice)
     with pytest.raises(RegistryValidationError) as excinfo:
-        model_apply(document=world.document(plan={"reason": "Volume.", "alpha": 0.03}),
-                    user=world.alice)
+        model_apply(document=world.document(plan={"reason": "Volume.", "alpha": 0.03}), user=world.alice)
     assert "say why" in excinfo.value.errors["plan.reason"]
 
 
 def test_a_multiclass_model_gets_its_policy_metric_and_the_tier_tolerances(world):
-    document = world.document(task_type="multiclass", policy={
-        "reason": "Macro F1.", "performance_metric": "macro_f1"})
+    document = world.document(
+        task_type="multiclass", policy={"reason": "Macro F1.", "performance_metric": "macro_f1"}
+    )
     version = document["versions"][0]
     version["score_columns"] = ["score_a", "score_b", "score_c"]
     version["baseline_metrics"] = [{"metric": "macro_f1", "value": 0.7, "holdout": "h"}]
@@ -166,11 +179,13 @@ def test_a_regression_model_without_its_own_policy_is_told_to_name_a_metric(worl
 
 # --- rules that name the field --------------------------------------------------------------
 
+
 def test_a_validator_who_is_the_developer_is_refused_with_the_field_named(world):
     with pytest.raises(RegistryValidationError) as excinfo:
         model_apply(document=world.document(developer="val"), user=world.alice)
     assert excinfo.value.errors["validator"] == (
-        "'val' is also the developer; the validator must be independent of the developer")
+        "'val' is also the developer; the validator must be independent of the developer"
+    )
     assert "versions[0].validated_by" in excinfo.value.errors
     assert not MonitoredModel.objects.exists()
 
@@ -181,7 +196,8 @@ def test_two_production_champions_are_refused_naming_the_role(world):
     with pytest.raises(RegistryValidationError) as excinfo:
         model_apply(document=document, user=world.alice)
     assert excinfo.value.errors["versions[1].role"].startswith(
-        "a model has one champion in production at a time: 2025.1 and 2025.2")
+        "a model has one champion in production at a time: 2025.1 and 2025.2"
+    )
 
 
 def test_a_champion_can_be_handed_over_in_one_document(world):
@@ -209,8 +225,7 @@ def test_a_new_artifact_under_an_old_label_is_refused(world):
 
 def test_a_retired_version_stays_retired(world):
     document = world.document()
-    document["versions"].insert(0, version_document(
-        "2024.1", status="retired", role="", validated_by="val"))
+    document["versions"].insert(0, version_document("2024.1", status="retired", role="", validated_by="val"))
     model_apply(document=document, user=world.alice)
     document["versions"][0]["status"] = "development"
     with pytest.raises(RegistryValidationError) as excinfo:
@@ -232,8 +247,7 @@ def test_a_production_version_needs_validation_a_baseline_for_the_metric_and_a_s
     version = document["versions"][0]
     del version["validated_at"]
     version["baseline_metrics"] = [{"metric": "gini", "value": 0.5, "holdout": "h"}]
-    for key in ("features", "target_column", "prediction_column", "score_columns",
-                "expected_rows_per_day"):
+    for key in ("features", "target_column", "prediction_column", "score_columns", "expected_rows_per_day"):
         del version[key]
     with pytest.raises(RegistryValidationError) as excinfo:
         model_apply(document=document, user=world.alice)
@@ -243,17 +257,20 @@ def test_a_production_version_needs_validation_a_baseline_for_the_metric_and_a_s
     assert "needs a feature schema" in errors["versions[0].features"]
 
 
-@pytest.mark.parametrize(("overrides", "path", "message"), [
-    ({"owner": "nobody"}, "owner", "there is no user 'nobody'"),
-    ({"validator": "ghost"}, "validator", "there is no user 'ghost'"),
-    ({"team": "no-such-team"}, "team", "there is no team (group) 'no-such-team'"),
-    ({"team": "model risk"}, "team", "'model risk' is a role, not a team"),
-    ({"owner": "val"}, "owner", "'val' does not have the model owner role"),
-    ({"risk_tier": "extreme"}, "risk_tier", "'extreme' is not one of high, medium, low"),
-    ({"name": 42}, "name", "expected a string, got a number (42)"),
-    ({"colour": "red"}, "colour", "unknown key; expected one of"),
-    ({"uid": "not-a-uuid"}, "uid", "'not-a-uuid' is not a UUID"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "path", "message"),
+    [
+        ({"owner": "nobody"}, "owner", "there is no user 'nobody'"),
+        ({"validator": "ghost"}, "validator", "there is no user 'ghost'"),
+        ({"team": "no-such-team"}, "team", "there is no team (group) 'no-such-team'"),
+        ({"team": "model risk"}, "team", "'model risk' is a role, not a team"),
+        ({"owner": "val"}, "owner", "'val' does not have the model owner role"),
+        ({"risk_tier": "extreme"}, "risk_tier", "'extreme' is not one of high, medium, low"),
+        ({"name": 42}, "name", "expected a string, got a number (42)"),
+        ({"colour": "red"}, "colour", "unknown key; expected one of"),
+        ({"uid": "not-a-uuid"}, "uid", "'not-a-uuid' is not a UUID"),
+    ],
+)
 def test_bad_input_is_refused_with_the_field_named(world, overrides, path, message):
     with pytest.raises(RegistryValidationError) as excinfo:
         model_apply(document=world.document(**overrides), user=world.alice)
@@ -284,6 +301,7 @@ def test_the_permanent_id_must_match(world):
 
 
 # --- permissions -------------------------------------------------------------------------------
+
 
 def test_an_auditor_may_not_register_and_the_refusal_is_recorded(world):
     with pytest.raises(RegistryPermissionDenied):

@@ -39,15 +39,13 @@ def test_seeding_twice_gives_60_models_not_120(seeded):
 def test_the_fleet_spans_every_domain_task_type_and_tier(seeded):
     models = list(MonitoredModel.objects.select_related("team"))
     assert {m.team.name for m in models} == {d.team for d in DOMAINS}
-    assert set(Counter(m.task_type for m in models)) == {"binary", "multiclass", "regression",
-                                                         "ranking"}
+    assert set(Counter(m.task_type for m in models)) == {"binary", "multiclass", "regression", "ranking"}
     assert set(Counter(m.risk_tier for m in models)) == {"high", "medium", "low"}
     assert all(m.risk_tier_rationale and m.kpi_name for m in models)
 
 
 def test_every_model_has_an_owner_in_its_team_and_an_independent_validator(seeded):
-    for model in MonitoredModel.objects.select_related("owner", "team", "developer",
-                                                       "validator"):
+    for model in MonitoredModel.objects.select_related("owner", "team", "developer", "validator"):
         groups = set(model.owner.groups.values_list("name", flat=True))
         assert {MODEL_OWNER, model.team.name} <= groups
         assert model.validator != model.developer
@@ -81,11 +79,15 @@ def test_plans_and_policies_are_the_tier_default_or_stricter(seeded):
         plan, policy = plan_in_force(model), policy_in_force(model)
         own += (plan.model_id is not None) + (policy.model_id is not None)
         if plan.exception_id is None:
-            assert plan_loosenings(plan_content(plan),
-                                   plan_content(tier_default_plan(model.risk_tier))) == []
-        assert policy_loosenings(policy_content(policy),
-                                 policy_content(tier_default_policy(model.risk_tier)),
-                                 task_type=model.task_type) == []
+            assert plan_loosenings(plan_content(plan), plan_content(tier_default_plan(model.risk_tier))) == []
+        assert (
+            policy_loosenings(
+                policy_content(policy),
+                policy_content(tier_default_policy(model.risk_tier)),
+                task_type=model.task_type,
+            )
+            == []
+        )
     assert own > 20
     assert MonitoringPlan.objects.filter(exception__isnull=False).count() == 1
     assert RetrainingPolicy.objects.filter(model__isnull=False).exists()

@@ -33,9 +33,10 @@ tier_defaults = importlib.import_module("registry.migrations.0002_tier_defaults"
 
 
 def test_the_tier_defaults_follow_the_regulatory_cadences():
-    cadences = {tier: (tier_default_plan(tier).drift_window_days,
-                       tier_default_plan(tier).performance_window_days)
-                for tier in ("high", "medium", "low")}
+    cadences = {
+        tier: (tier_default_plan(tier).drift_window_days, tier_default_plan(tier).performance_window_days)
+        for tier in ("high", "medium", "low")
+    }
     # high: daily drift, monthly performance; medium: weekly, quarterly; low: monthly, semi-annual
     assert cadences == {"high": (1, 30), "medium": (7, 91), "low": (30, 182)}
     assert tier_default_plan("high").model is None and tier_default_plan("high").number == 1
@@ -93,5 +94,8 @@ def test_the_current_schema_is_the_highest_number():
 
 def test_rows_without_a_model_are_the_only_defaults():
     assert set(MonitoringPlan.objects.filter(model=None).values_list("tier", flat=True)) == {
-        "high", "medium", "low"}
+        "high",
+        "medium",
+        "low",
+    }
     assert RetrainingPolicy.objects.filter(model=None).count() == 3

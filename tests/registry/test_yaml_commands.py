@@ -60,6 +60,7 @@ def write(tmp_path):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         return path
+
     return write
 
 
@@ -85,12 +86,20 @@ def test_an_export_registered_elsewhere_gives_the_same_model(world, write, tmp_p
     document = world.document(
         developer="bob",
         plan={"reason": "Earlier alarms.", "alpha": 0.02, "time_zone": "UTC"},
-        policy={"reason": "Faster renewal.", "max_model_age_days": 200})
-    document["versions"].insert(0, version_document(
-        "2024.1", status="retired", role="", validated_by="val",
-        retired_at="2025-02-01T00:00:00Z", retired_by="alice"))
-    document["versions"].append(version_document("2025.2-shadow", role="challenger",
-                                                 validated_by="val"))
+        policy={"reason": "Faster renewal.", "max_model_age_days": 200},
+    )
+    document["versions"].insert(
+        0,
+        version_document(
+            "2024.1",
+            status="retired",
+            role="",
+            validated_by="val",
+            retired_at="2025-02-01T00:00:00Z",
+            retired_by="alice",
+        ),
+    )
+    document["versions"].append(version_document("2025.2-shadow", role="challenger", validated_by="val"))
     model = model_apply(document=document, user=world.alice).model
     exported = tmp_path / "export.yaml"
     call_command("export_model", "retail-pd", "-o", str(exported), stdout=io.StringIO())
@@ -144,8 +153,7 @@ def test_each_example_registers_once_and_then_changes_nothing(example):
 
 
 def test_there_is_an_example_per_task_type():
-    task_types = {yaml.safe_load(p.read_text(encoding="utf-8"))["task_type"]
-                  for p in EXAMPLES.glob("*.yaml")}
+    task_types = {yaml.safe_load(p.read_text(encoding="utf-8"))["task_type"] for p in EXAMPLES.glob("*.yaml")}
     assert task_types == {"binary", "multiclass", "regression", "ranking"}
 
 
@@ -179,28 +187,41 @@ def test_the_good_file_registers(world, write):
     assert register(write(GOOD)).startswith("created model retail-pd")
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    # a YAML syntax error
-    ("name: Retail PD\n", "name: [Retail PD\n", "model.yaml, line 3: not valid YAML"),
-    # a wrong type
-    ("        kind: numeric\n", "        kind: 42\n",
-     "model.yaml, line 18: versions[0].features[0].kind: a number (42) is not one of numeric"),
-    # an unknown key
-    ("        kind: categorical\n", "        kind: categorical\n        colour: red\n",
-     "model.yaml, line 21: versions[0].features[1].colour: unknown key"),
-    # a missing required key: the line of the item it is missing from
-    ("      - name: region\n        kind: categorical\n", "      - name: region\n",
-     "model.yaml, line 19: versions[0].features[1].kind: missing required key"),
-    ("risk_tier: high\n", "",
-     "model.yaml, line 1: risk_tier: missing required key"),
-    # a duplicate key
-    ("team: retail-credit\n", "team: retail-credit\nteam: pricing\n",
-     "model.yaml, line 8: team: duplicate key (first given on line 7)"),
-    # a value the database refuses
-    ("owner: alice\n", "owner: nobody\n", "model.yaml, line 6: owner: there is no user 'nobody'"),
-])
-def test_a_malformed_file_gets_an_error_naming_the_key_and_the_line(world, write, old, new,
-                                                                     expected):
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a YAML syntax error
+        ("name: Retail PD\n", "name: [Retail PD\n", "model.yaml, line 3: not valid YAML"),
+        # a wrong type
+        (
+            "        kind: numeric\n",
+            "        kind: 42\n",
+            "model.yaml, line 18: versions[0].features[0].kind: a number (42) is not one of numeric",
+        ),
+        # an unknown key
+        (
+            "        kind: categorical\n",
+            "        kind: categorical\n        colour: red\n",
+            "model.yaml, line 21: versions[0].features[1].colour: unknown key",
+        ),
+        # a missing required key: the line of the item it is missing from
+        (
+            "      - name: region\n        kind: categorical\n",
+            "      - name: region\n",
+            "model.yaml, line 19: versions[0].features[1].kind: missing required key",
+        ),
+        ("risk_tier: high\n", "", "model.yaml, line 1: risk_tier: missing required key"),
+        # a duplicate key
+        (
+            "team: retail-credit\n",
+            "team: retail-credit\nteam: pricing\n",
+            "model.yaml, line 8: team: duplicate key (first given on line 7)",
+        ),
+        # a value the database refuses
+        ("owner: alice\n", "owner: nobody\n", "model.yaml, line 6: owner: there is no user 'nobody'"),
+    ],
+)
+def test_a_malformed_file_gets_an_error_naming_the_key_and_the_line(world, write, old, new, expected):
     assert old in GOOD
     message = refused(write(GOOD.replace(old, new)))
     assert expected in message
@@ -208,11 +229,12 @@ def test_a_malformed_file_gets_an_error_naming_the_key_and_the_line(world, write
 
 
 def test_errors_are_listed_in_file_order(world, write):
-    text = GOOD.replace("task_type: binary", "task_type: bin").replace(
-        "kind: numeric", "kind: num")
+    text = GOOD.replace("task_type: binary", "task_type: bin").replace("kind: numeric", "kind: num")
     lines = refused(write(text)).splitlines()
     assert [line.split(":")[0].rpartition("/")[2] for line in lines] == [
-        "model.yaml, line 4", "model.yaml, line 18"]
+        "model.yaml, line 4",
+        "model.yaml, line 18",
+    ]
 
 
 def test_a_permission_refusal_names_the_line_of_the_field(world, write):
@@ -220,10 +242,13 @@ def test_a_permission_refusal_names_the_line_of_the_field(world, write):
     assert message.startswith(f"{write(GOOD)}, line 7: refused: 'bob' is not a member of team")
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--actor", "nobody"], "--actor nobody: there is no such user"),
-    (["missing.yaml", "--actor", "alice"], "missing.yaml: cannot read"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--actor", "nobody"], "--actor nobody: there is no such user"),
+        (["missing.yaml", "--actor", "alice"], "missing.yaml: cannot read"),
+    ],
+)
 def test_register_model_refuses_bad_arguments(world, write, argv, message):
     args = argv if argv[0].endswith(".yaml") else [str(write(GOOD)), *argv]
     with pytest.raises(CommandError) as excinfo:

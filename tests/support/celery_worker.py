@@ -26,17 +26,43 @@ def client_app(broker_url: str) -> Celery:
 
 
 @contextmanager
-def celery_worker(broker_url: str, *, pool: str = "prefork", concurrency: int = 1,
-                  queues: str = "celery", extra_env: dict[str, str] | None = None,
-                  ready_timeout: float = 60.0) -> Iterator[subprocess.Popen[str]]:
-    env = subprocess_env(CELERY_BROKER_URL=broker_url, CELERY_RESULT_BACKEND=broker_url,
-                         **(extra_env or {}))
+def celery_worker(
+    broker_url: str,
+    *,
+    pool: str = "prefork",
+    concurrency: int = 1,
+    queues: str = "celery",
+    extra_env: dict[str, str] | None = None,
+    ready_timeout: float = 60.0,
+) -> Iterator[subprocess.Popen[str]]:
+    env = subprocess_env(CELERY_BROKER_URL=broker_url, CELERY_RESULT_BACKEND=broker_url, **(extra_env or {}))
     log = open(REPO / "var" / f"test-worker-{os.getpid()}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "fleetwatch", "worker", "--loglevel", "INFO",
-         "--pool", pool, "--concurrency", str(concurrency), "--queues", queues,
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "fleetwatch",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "--queues",
+            queues,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         _wait_ready(client_app(broker_url), process, ready_timeout)

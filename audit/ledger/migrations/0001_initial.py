@@ -4,34 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('sequence', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('previous_hash', models.CharField(max_length=64)),
-                ('entry_hash', models.CharField(max_length=64, unique=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('actor_kind', models.CharField(max_length=16)),
-                ('actor_id', models.CharField(max_length=150)),
-                ('actor_name', models.CharField(max_length=150)),
-                ('action', models.CharField(db_index=True, max_length=100)),
-                ('subject_type', models.CharField(blank=True, max_length=100)),
-                ('subject_id', models.CharField(blank=True, max_length=100)),
-                ('correlation_id', models.CharField(db_index=True, max_length=64)),
-                ('payload', models.JSONField(default=dict)),
+                ("sequence", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("previous_hash", models.CharField(max_length=64)),
+                ("entry_hash", models.CharField(max_length=64, unique=True)),
+                ("recorded_at", models.DateTimeField()),
+                ("actor_kind", models.CharField(max_length=16)),
+                ("actor_id", models.CharField(max_length=150)),
+                ("actor_name", models.CharField(max_length=150)),
+                ("action", models.CharField(db_index=True, max_length=100)),
+                ("subject_type", models.CharField(blank=True, max_length=100)),
+                ("subject_id", models.CharField(blank=True, max_length=100)),
+                ("correlation_id", models.CharField(db_index=True, max_length=64)),
+                ("payload", models.JSONField(default=dict)),
             ],
             options={
-                'verbose_name_plural': 'ledger entries',
-                'db_table': 'ledger_entry',
-                'ordering': ('sequence',),
-                'indexes': [models.Index(fields=['subject_type', 'subject_id'], name='ledger_subject_idx')],
+                "verbose_name_plural": "ledger entries",
+                "db_table": "ledger_entry",
+                "ordering": ("sequence",),
+                "indexes": [models.Index(fields=["subject_type", "subject_id"], name="ledger_subject_idx")],
             },
         ),
     ]

@@ -5,171 +5,346 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0002_tier_defaults'),
+        ("registry", "0002_tier_defaults"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckRun',
+            name="CheckRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('drift', 'Drift'), ('performance', 'Performance')], max_length=16)),
-                ('window_start', models.DateTimeField()),
-                ('window_end', models.DateTimeField(help_text='exclusive')),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('origin', models.CharField(choices=[('schedule', 'Nightly sweep'), ('embedded', 'run_checks (in-process)'), ('backfill', 'Backfill after late labels'), ('recompute', 'Recompute (replay)')], default='schedule', max_length=16)),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('skipped', 'Skipped'), ('missed', 'Missed')], default='scheduled', max_length=16)),
-                ('status_reason', models.TextField(blank=True, help_text='why skipped, failed or missed')),
-                ('late', models.BooleanField(default=False, help_text='run (or still unrun) after its deadline')),
-                ('due_at', models.DateTimeField(help_text='window end, plus label maturity for performance')),
-                ('deadline', models.DateTimeField(help_text="due time + the plan's grace")),
-                ('scheduled_at', models.DateTimeField()),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempt', models.PositiveIntegerField(default=0, help_text='incremented by every claim')),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('worker_host', models.CharField(blank=True, max_length=255)),
-                ('worker_pid', models.PositiveIntegerField(blank=True, null=True)),
-                ('as_of_sequence', models.PositiveBigIntegerField(blank=True, help_text="the model's ingest point (batch sequence) the window and its labels were read as of", null=True)),
-                ('data_sha256s', models.JSONField(blank=True, default=list, help_text='production batches read')),
-                ('label_sha256s', models.JSONField(blank=True, default=list, help_text='label batches read')),
-                ('reference_sha256', models.CharField(blank=True, max_length=64)),
-                ('reference_profile_sha256', models.CharField(blank=True, max_length=64)),
-                ('n_rows', models.PositiveIntegerField(blank=True, null=True)),
-                ('code_version', models.CharField(blank=True, max_length=64)),
-                ('stats_code_version', models.CharField(blank=True, max_length=64)),
-                ('library_versions', models.JSONField(blank=True, default=dict)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('seeds', models.JSONField(blank=True, default=dict)),
-                ('drift_share', models.FloatField(blank=True, null=True)),
-                ('drift_detected', models.BooleanField(blank=True, null=True)),
-                ('summary', models.JSONField(blank=True, default=dict)),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='check_runs', to='registry.monitoredmodel')),
-                ('plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.monitoringplan')),
-                ('policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.retrainingpolicy')),
-                ('schema', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.featureschema')),
-                ('supersedes', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='checks.checkrun')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='check_runs', to='registry.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("drift", "Drift"), ("performance", "Performance")], max_length=16
+                    ),
+                ),
+                ("window_start", models.DateTimeField()),
+                ("window_end", models.DateTimeField(help_text="exclusive")),
+                ("revision", models.PositiveIntegerField(default=1)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "Nightly sweep"),
+                            ("embedded", "run_checks (in-process)"),
+                            ("backfill", "Backfill after late labels"),
+                            ("recompute", "Recompute (replay)"),
+                        ],
+                        default="schedule",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                            ("missed", "Missed"),
+                        ],
+                        default="scheduled",
+                        max_length=16,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True, help_text="why skipped, failed or missed")),
+                (
+                    "late",
+                    models.BooleanField(default=False, help_text="run (or still unrun) after its deadline"),
+                ),
+                ("due_at", models.DateTimeField(help_text="window end, plus label maturity for performance")),
+                ("deadline", models.DateTimeField(help_text="due time + the plan's grace")),
+                ("scheduled_at", models.DateTimeField()),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempt", models.PositiveIntegerField(default=0, help_text="incremented by every claim")),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("worker_host", models.CharField(blank=True, max_length=255)),
+                ("worker_pid", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "as_of_sequence",
+                    models.PositiveBigIntegerField(
+                        blank=True,
+                        help_text="the model's ingest point (batch sequence) the window and its labels were read as of",
+                        null=True,
+                    ),
+                ),
+                (
+                    "data_sha256s",
+                    models.JSONField(blank=True, default=list, help_text="production batches read"),
+                ),
+                ("label_sha256s", models.JSONField(blank=True, default=list, help_text="label batches read")),
+                ("reference_sha256", models.CharField(blank=True, max_length=64)),
+                ("reference_profile_sha256", models.CharField(blank=True, max_length=64)),
+                ("n_rows", models.PositiveIntegerField(blank=True, null=True)),
+                ("code_version", models.CharField(blank=True, max_length=64)),
+                ("stats_code_version", models.CharField(blank=True, max_length=64)),
+                ("library_versions", models.JSONField(blank=True, default=dict)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("seeds", models.JSONField(blank=True, default=dict)),
+                ("drift_share", models.FloatField(blank=True, null=True)),
+                ("drift_detected", models.BooleanField(blank=True, null=True)),
+                ("summary", models.JSONField(blank=True, default=dict)),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="check_runs",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.monitoringplan",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.retrainingpolicy",
+                    ),
+                ),
+                (
+                    "schema",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.featureschema",
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="checks.checkrun",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="check_runs",
+                        to="registry.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-window_end', 'model', 'kind', '-revision'),
+                "ordering": ("-window_end", "model", "kind", "-revision"),
             },
         ),
         migrations.CreateModel(
-            name='EventCorrelation',
+            name="EventCorrelation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('drifted_features', models.JSONField(blank=True, default=list)),
-                ('flagged_quality', models.JSONField(blank=True, default=list)),
-                ('note', models.TextField()),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.externalevent')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='event_correlations', to='checks.checkrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("drifted_features", models.JSONField(blank=True, default=list)),
+                ("flagged_quality", models.JSONField(blank=True, default=list)),
+                ("note", models.TextField()),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.externalevent",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="event_correlations",
+                        to="checks.checkrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('run', 'event'),
+                "ordering": ("run", "event"),
             },
         ),
         migrations.CreateModel(
-            name='FeatureResult',
+            name="FeatureResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(max_length=50)),
-                ('feature', models.CharField(max_length=100)),
-                ('segment', models.CharField(blank=True, help_text='blank: the whole window', max_length=200)),
-                ('test', models.CharField(max_length=32)),
-                ('statistic', models.FloatField(blank=True, null=True)),
-                ('p_value', models.FloatField(blank=True, null=True)),
-                ('adjusted_p_value', models.FloatField(blank=True, null=True)),
-                ('threshold', models.FloatField(blank=True, null=True)),
-                ('effect_size', models.FloatField(blank=True, null=True)),
-                ('drifted', models.BooleanField(blank=True, null=True)),
-                ('n_reference', models.PositiveIntegerField(blank=True, null=True)),
-                ('n_window', models.PositiveIntegerField(blank=True, null=True)),
-                ('importance', models.FloatField(blank=True, null=True)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feature_results', to='checks.checkrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stage", models.CharField(max_length=50)),
+                ("feature", models.CharField(max_length=100)),
+                (
+                    "segment",
+                    models.CharField(blank=True, help_text="blank: the whole window", max_length=200),
+                ),
+                ("test", models.CharField(max_length=32)),
+                ("statistic", models.FloatField(blank=True, null=True)),
+                ("p_value", models.FloatField(blank=True, null=True)),
+                ("adjusted_p_value", models.FloatField(blank=True, null=True)),
+                ("threshold", models.FloatField(blank=True, null=True)),
+                ("effect_size", models.FloatField(blank=True, null=True)),
+                ("drifted", models.BooleanField(blank=True, null=True)),
+                ("n_reference", models.PositiveIntegerField(blank=True, null=True)),
+                ("n_window", models.PositiveIntegerField(blank=True, null=True)),
+                ("importance", models.FloatField(blank=True, null=True)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feature_results",
+                        to="checks.checkrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('run', 'feature', 'segment', 'test'),
+                "ordering": ("run", "feature", "segment", "test"),
             },
         ),
         migrations.CreateModel(
-            name='MetricResult',
+            name="MetricResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(max_length=50)),
-                ('feature', models.CharField(blank=True, max_length=100)),
-                ('metric', models.CharField(max_length=50)),
-                ('value', models.FloatField(blank=True, null=True)),
-                ('threshold', models.FloatField(blank=True, null=True)),
-                ('flagged', models.BooleanField(blank=True, null=True)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metric_results', to='checks.checkrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stage", models.CharField(max_length=50)),
+                ("feature", models.CharField(blank=True, max_length=100)),
+                ("metric", models.CharField(max_length=50)),
+                ("value", models.FloatField(blank=True, null=True)),
+                ("threshold", models.FloatField(blank=True, null=True)),
+                ("flagged", models.BooleanField(blank=True, null=True)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metric_results",
+                        to="checks.checkrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('run', 'stage', 'feature', 'metric'),
+                "ordering": ("run", "stage", "feature", "metric"),
             },
         ),
         migrations.CreateModel(
-            name='StageRecord',
+            name="StageRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('name', models.CharField(max_length=50)),
-                ('status', models.CharField(choices=[('succeeded', 'Succeeded'), ('skipped', 'Skipped'), ('failed', 'Failed')], max_length=16)),
-                ('reason', models.TextField(blank=True)),
-                ('findings', models.JSONField(blank=True, default=dict)),
-                ('duration_ms', models.FloatField(blank=True, null=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='checks.checkrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("name", models.CharField(max_length=50)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("succeeded", "Succeeded"), ("skipped", "Skipped"), ("failed", "Failed")],
+                        max_length=16,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("findings", models.JSONField(blank=True, default=dict)),
+                ("duration_ms", models.FloatField(blank=True, null=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stages",
+                        to="checks.checkrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('run', 'position'),
+                "ordering": ("run", "position"),
             },
         ),
         migrations.AddIndex(
-            model_name='checkrun',
-            index=models.Index(fields=['status', 'enqueued_at'], name='checks_run_status_idx'),
+            model_name="checkrun",
+            index=models.Index(fields=["status", "enqueued_at"], name="checks_run_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='checkrun',
-            index=models.Index(fields=['version', 'kind', 'window_end'], name='checks_run_series_idx'),
+            model_name="checkrun",
+            index=models.Index(fields=["version", "kind", "window_end"], name="checks_run_series_idx"),
         ),
         migrations.AddConstraint(
-            model_name='checkrun',
-            constraint=models.UniqueConstraint(fields=('version', 'window_start', 'window_end', 'kind', 'revision'), name='checks_run_key_unique'),
+            model_name="checkrun",
+            constraint=models.UniqueConstraint(
+                fields=("version", "window_start", "window_end", "kind", "revision"),
+                name="checks_run_key_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checkrun',
-            constraint=models.CheckConstraint(condition=models.Q(('window_end__gt', models.F('window_start'))), name='checks_run_window_not_empty'),
+            model_name="checkrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("window_end__gt", models.F("window_start"))),
+                name="checks_run_window_not_empty",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checkrun',
-            constraint=models.CheckConstraint(condition=models.Q(('revision', 1), ('supersedes__isnull', False), _connector='OR'), name='checks_run_revision_supersedes'),
+            model_name="checkrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("revision", 1), ("supersedes__isnull", False), _connector="OR"),
+                name="checks_run_revision_supersedes",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='eventcorrelation',
-            constraint=models.UniqueConstraint(fields=('run', 'event'), name='checks_event_unique'),
+            model_name="eventcorrelation",
+            constraint=models.UniqueConstraint(fields=("run", "event"), name="checks_event_unique"),
         ),
         migrations.AddIndex(
-            model_name='featureresult',
-            index=models.Index(fields=['feature', 'drifted'], name='checks_feature_drift_idx'),
+            model_name="featureresult",
+            index=models.Index(fields=["feature", "drifted"], name="checks_feature_drift_idx"),
         ),
         migrations.AddConstraint(
-            model_name='featureresult',
-            constraint=models.UniqueConstraint(fields=('run', 'stage', 'feature', 'segment', 'test'), name='checks_feature_result_unique'),
+            model_name="featureresult",
+            constraint=models.UniqueConstraint(
+                fields=("run", "stage", "feature", "segment", "test"), name="checks_feature_result_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='metricresult',
-            constraint=models.UniqueConstraint(fields=('run', 'stage', 'feature', 'metric'), name='checks_metric_result_unique'),
+            model_name="metricresult",
+            constraint=models.UniqueConstraint(
+                fields=("run", "stage", "feature", "metric"), name="checks_metric_result_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stagerecord',
-            constraint=models.UniqueConstraint(fields=('run', 'name'), name='checks_stage_unique'),
+            model_name="stagerecord",
+            constraint=models.UniqueConstraint(fields=("run", "name"), name="checks_stage_unique"),
         ),
     ]

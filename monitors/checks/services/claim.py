@@ -48,8 +48,14 @@ def lease_length() -> timedelta:
     return timedelta(seconds=settings.FLEETWATCH_CHECK_LEASE_SECONDS)
 
 
-def check_run_claim(*, run_id: int, now: datetime, lease: timedelta | None = None,
-                    host: str | None = None, pid: int | None = None) -> Claim | Refusal:
+def check_run_claim(
+    *,
+    run_id: int,
+    now: datetime,
+    lease: timedelta | None = None,
+    host: str | None = None,
+    pid: int | None = None,
+) -> Claim | Refusal:
     lease = lease if lease is not None else lease_length()
     host = host if host is not None else socket.gethostname()
     pid = pid if pid is not None else os.getpid()
@@ -57,8 +63,12 @@ def check_run_claim(*, run_id: int, now: datetime, lease: timedelta | None = Non
     with transaction.atomic():
         claimable = Q(status=RunStatus.SCHEDULED) | Q(status=RunStatus.RUNNING, lease_expires_at__lte=now)
         taken = CheckRun.objects.filter(claimable, pk=run_id).update(
-            status=RunStatus.RUNNING, attempt=F("attempt") + 1, lease_expires_at=expires,
-            worker_host=host[:255], worker_pid=pid, started_at=now,
+            status=RunStatus.RUNNING,
+            attempt=F("attempt") + 1,
+            lease_expires_at=expires,
+            worker_host=host[:255],
+            worker_pid=pid,
+            started_at=now,
         )
         # The UPDATE holds the row lock until commit, so the attempt read back is ours.
         row = CheckRun.objects.filter(pk=run_id).values("status", "attempt", "lease_expires_at").first()
@@ -72,5 +82,9 @@ def check_run_claim(*, run_id: int, now: datetime, lease: timedelta | None = Non
 def check_run_release(*, claim: Claim) -> bool:
     """Give a claimed run back (a transient error stopped the attempt) so the next try need not
     wait for the lease to expire. Best effort: if the database is what failed, the lease does it."""
-    return CheckRun.objects.filter(pk=claim.run_id, attempt=claim.attempt, status=RunStatus.RUNNING).update(
-        status=RunStatus.SCHEDULED, lease_expires_at=None) == 1
+    return (
+        CheckRun.objects.filter(pk=claim.run_id, attempt=claim.attempt, status=RunStatus.RUNNING).update(
+            status=RunStatus.SCHEDULED, lease_expires_at=None
+        )
+        == 1
+    )

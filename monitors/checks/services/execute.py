@@ -79,8 +79,14 @@ class Outcome:
     retry_after: timedelta | None = None
 
 
-def check_run_execute(*, run_id: int, now: datetime | None = None, lease: timedelta | None = None,
-                      host: str | None = None, pid: int | None = None) -> Outcome:
+def check_run_execute(
+    *,
+    run_id: int,
+    now: datetime | None = None,
+    lease: timedelta | None = None,
+    host: str | None = None,
+    pid: int | None = None,
+) -> Outcome:
     """Claim, compute, commit. ``now`` is the clock for the claim and the finish time (tests and
     simulations pass it; a worker uses the real one)."""
     clock = time.monotonic()
@@ -92,8 +98,12 @@ def check_run_execute(*, run_id: int, now: datetime | None = None, lease: timede
             return Outcome(run_id=run_id, result="gone")
         if claim.held:
             assert claim.lease_expires_at is not None
-            return Outcome(run_id=run_id, result="held", status=claim.status,
-                           retry_after=max(claim.lease_expires_at - timezone.now(), timedelta(0)))
+            return Outcome(
+                run_id=run_id,
+                result="held",
+                status=claim.status,
+                retry_after=max(claim.lease_expires_at - timezone.now(), timedelta(0)),
+            )
         return Outcome(run_id=run_id, result="final", status=claim.status)
 
     run = CheckRun.objects.select_related("model", "version", "plan", "policy").get(pk=run_id)
@@ -108,17 +118,30 @@ def check_run_execute(*, run_id: int, now: datetime | None = None, lease: timede
     computed.timings["database_claim"] = claimed_in
     committed = check_run_commit(run=run, claim=claim, computed=computed, finished_at=finished_at)
     _log_timings(run_id, claim.attempt, computed.timings, time.monotonic() - clock)
-    return Outcome(run_id=run_id, result="committed" if committed else "stale",
-                   status=computed.status if committed else None, attempt=claim.attempt)
+    return Outcome(
+        run_id=run_id,
+        result="committed" if committed else "stale",
+        status=computed.status if committed else None,
+        attempt=claim.attempt,
+    )
 
 
 def _log_timings(run_id: int, attempt: int, timings: dict[str, float], total: float) -> None:
     """One line per attempt saying where its time went (``make bench-sweep`` reads these)."""
-    database = timings.get("database_read", 0.0) + timings.get("database_commit", 0.0) + timings.get(
-        "database_claim", 0.0)
-    logger.info("checks.timings run=%s attempt=%s total=%.6f statistics=%.6f storage_read=%.6f "
-                "database=%.6f", run_id, attempt, total, timings.get("statistics", 0.0),
-                timings.get("storage_read", 0.0), database)
+    database = (
+        timings.get("database_read", 0.0)
+        + timings.get("database_commit", 0.0)
+        + timings.get("database_claim", 0.0)
+    )
+    logger.info(
+        "checks.timings run=%s attempt=%s total=%.6f statistics=%.6f storage_read=%.6f database=%.6f",
+        run_id,
+        attempt,
+        total,
+        timings.get("statistics", 0.0),
+        timings.get("storage_read", 0.0),
+        database,
+    )
 
 
 def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> ComputedRun:
@@ -132,10 +155,14 @@ def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> 
     base_fields: dict[str, Any] = {"code_version": code_version(), "library_versions": library_versions()}
     if not stages:
         return ComputedRun(
-            status=RunStatus.SKIPPED, fields=base_fields,
-            reason=(f"no {run.kind} stage exists yet: validating the evaluation, performance, "
-                    "concept drift and label shift join the playbook when their statistics land; "
-                    "this run is not a check that happened"))
+            status=RunStatus.SKIPPED,
+            fields=base_fields,
+            reason=(
+                f"no {run.kind} stage exists yet: validating the evaluation, performance, "
+                "concept drift and label shift join the playbook when their statistics land; "
+                "this run is not a check that happened"
+            ),
+        )
 
     context = RunContext(run, pinned=pinned)
     computed = ComputedRun(status=RunStatus.SUCCEEDED)
@@ -165,8 +192,11 @@ def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> 
         except Exception as exc:
             # A bug or bad data: recorded on the stage and the run, never retried.
             logger.exception("run %s: stage %s failed", run.pk, stage.name)
-            outcome = StageOutcome(status=StageStatus.FAILED, reason=f"{type(exc).__name__}: {exc}",
-                                   findings={"traceback_tail": traceback.format_exc(limit=-3)[-2000:]})
+            outcome = StageOutcome(
+                status=StageStatus.FAILED,
+                reason=f"{type(exc).__name__}: {exc}",
+                findings={"traceback_tail": traceback.format_exc(limit=-3)[-2000:]},
+            )
         duration = (time.perf_counter() - started) * 1000
         context.outcomes[stage.name] = outcome
         computed.stages.append(StageRun(stage.name, outcome, duration))
@@ -175,15 +205,17 @@ def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> 
     if failed:
         computed.status = RunStatus.FAILED
         computed.reason = "stage(s) failed: " + ", ".join(
-            f"{s.name} ({s.outcome.reason})" for s in computed.stages if s.name in failed)
+            f"{s.name} ({s.outcome.reason})" for s in computed.stages if s.name in failed
+        )
     computed.fields = {**base_fields, **context.provenance(), **context.headline()}
     computed.timings = context.timings
     computed.integrity_errors = list(context.integrity_errors)
     return computed
 
 
-def check_run_commit(*, run: CheckRun, claim: Claim, computed: ComputedRun,
-                     finished_at: datetime | None = None) -> bool:
+def check_run_commit(
+    *, run: CheckRun, claim: Claim, computed: ComputedRun, finished_at: datetime | None = None
+) -> bool:
     """Write the attempt's results if, and only if, the claim still holds. Returns False (and
     writes nothing) for a stale attempt whose lease another attempt has taken over."""
     finished_at = finished_at or timezone.now()
@@ -191,17 +223,24 @@ def check_run_commit(*, run: CheckRun, claim: Claim, computed: ComputedRun,
     started = time.perf_counter()
     with transaction.atomic():
         updated = CheckRun.objects.filter(pk=run.pk, attempt=claim.attempt, status=RunStatus.RUNNING).update(
-            status=computed.status, status_reason=computed.reason, finished_at=finished_at, late=late,
-            lease_expires_at=None, **computed.fields)
+            status=computed.status,
+            status_reason=computed.reason,
+            finished_at=finished_at,
+            late=late,
+            lease_expires_at=None,
+            **computed.fields,
+        )
         if updated != 1:
             logger.warning("run %s: attempt %s lost its claim; nothing committed", run.pk, claim.attempt)
             return False
         _save_results(run, computed)
         run.refresh_from_db()
-        record(action=f"checks.run.{computed.status}", subject=run,
-               payload=_ledger_payload(run, claim, computed))
+        record(
+            action=f"checks.run.{computed.status}", subject=run, payload=_ledger_payload(run, claim, computed)
+        )
     computed.timings["database_commit"] = computed.timings.get("database_commit", 0.0) + (
-        time.perf_counter() - started)
+        time.perf_counter() - started
+    )
     return True
 
 
@@ -209,9 +248,17 @@ def _save_results(run: CheckRun, computed: ComputedRun) -> None:
     stage_rows, features, metrics, events = [], [], [], []
     for position, stage in enumerate(computed.stages):
         outcome = stage.outcome
-        stage_rows.append(StageRecord(run=run, position=position, name=stage.name, status=outcome.status,
-                                      reason=outcome.reason, findings=outcome.findings,
-                                      duration_ms=round(stage.duration_ms, 3)))
+        stage_rows.append(
+            StageRecord(
+                run=run,
+                position=position,
+                name=stage.name,
+                status=outcome.status,
+                reason=outcome.reason,
+                findings=outcome.findings,
+                duration_ms=round(stage.duration_ms, 3),
+            )
+        )
         for row in outcome.feature_results:
             row.run = run
             features.append(row)
@@ -230,20 +277,44 @@ def _save_results(run: CheckRun, computed: ComputedRun) -> None:
 def _ledger_payload(run: CheckRun, claim: Claim, computed: ComputedRun) -> dict[str, Any]:
     """Ids, hashes, names and aggregates only: never a raw data value."""
     return {
-        "run": run.pk, "model": run.model.slug, "version": run.version_id, "kind": run.kind,
-        "window": [run.window_start.isoformat(), run.window_end.isoformat()], "revision": run.revision,
-        "supersedes": run.supersedes_id, "origin": run.origin, "status": run.status,
-        "reason": run.status_reason, "late": run.late, "deadline": run.deadline.isoformat(),
-        "attempt": claim.attempt, "worker": {"host": claim.host, "pid": claim.pid},
-        "plan": run.plan_id, "policy": run.policy_id, "schema": run.schema_id,
+        "run": run.pk,
+        "model": run.model.slug,
+        "version": run.version_id,
+        "kind": run.kind,
+        "window": [run.window_start.isoformat(), run.window_end.isoformat()],
+        "revision": run.revision,
+        "supersedes": run.supersedes_id,
+        "origin": run.origin,
+        "status": run.status,
+        "reason": run.status_reason,
+        "late": run.late,
+        "deadline": run.deadline.isoformat(),
+        "attempt": claim.attempt,
+        "worker": {"host": claim.host, "pid": claim.pid},
+        "plan": run.plan_id,
+        "policy": run.policy_id,
+        "schema": run.schema_id,
         "as_of_sequence": run.as_of_sequence,
-        "data_sha256s": run.data_sha256s, "label_sha256s": run.label_sha256s,
-        "reference_sha256": run.reference_sha256, "reference_profile_sha256": run.reference_profile_sha256,
-        "n_rows": run.n_rows, "code_version": run.code_version, "stats_code_version": run.stats_code_version,
-        "library_versions": run.library_versions, "seeds": run.seeds,
-        "drift_share": run.drift_share, "drift_detected": run.drift_detected,
-        "stages": [{"name": s.name, "status": s.outcome.status, "reason": s.outcome.reason,
-                    "findings": _ledger_findings(s.outcome)} for s in computed.stages],
+        "data_sha256s": run.data_sha256s,
+        "label_sha256s": run.label_sha256s,
+        "reference_sha256": run.reference_sha256,
+        "reference_profile_sha256": run.reference_profile_sha256,
+        "n_rows": run.n_rows,
+        "code_version": run.code_version,
+        "stats_code_version": run.stats_code_version,
+        "library_versions": run.library_versions,
+        "seeds": run.seeds,
+        "drift_share": run.drift_share,
+        "drift_detected": run.drift_detected,
+        "stages": [
+            {
+                "name": s.name,
+                "status": s.outcome.status,
+                "reason": s.outcome.reason,
+                "findings": _ledger_findings(s.outcome),
+            }
+            for s in computed.stages
+        ],
     }
 
 

@@ -36,11 +36,35 @@ from monitors.checks.models import (
 from monitors.checks.services.claim import Claim
 from monitors.checks.services.execute import ComputedRun, check_run_commit, run_playbook
 
-_RUN_FIELDS = ("status", "data_sha256s", "label_sha256s", "reference_sha256", "reference_profile_sha256",
-               "as_of_sequence", "n_rows", "drift_share", "drift_detected", "code_version",
-               "stats_code_version", "library_versions", "parameters", "seeds", "schema_id")
-_FEATURE_FIELDS = ("statistic", "p_value", "adjusted_p_value", "threshold", "effect_size", "drifted",
-                   "n_reference", "n_window", "importance", "parameters")
+_RUN_FIELDS = (
+    "status",
+    "data_sha256s",
+    "label_sha256s",
+    "reference_sha256",
+    "reference_profile_sha256",
+    "as_of_sequence",
+    "n_rows",
+    "drift_share",
+    "drift_detected",
+    "code_version",
+    "stats_code_version",
+    "library_versions",
+    "parameters",
+    "seeds",
+    "schema_id",
+)
+_FEATURE_FIELDS = (
+    "statistic",
+    "p_value",
+    "adjusted_p_value",
+    "threshold",
+    "effect_size",
+    "drifted",
+    "n_reference",
+    "n_window",
+    "importance",
+    "parameters",
+)
 _METRIC_FIELDS = ("value", "threshold", "flagged", "detail")
 
 
@@ -64,27 +88,48 @@ def check_run_recompute(*, run_id: int, now: datetime | None = None) -> Recomput
     if original is None:
         raise NotRecomputable(f"there is no check run #{run_id}")
     if original.status not in FINAL_STATUSES or original.status == RunStatus.MISSED:
-        raise NotRecomputable(f"run #{run_id} is {original.status}: only a run that was checked can be "
-                              "recomputed")
+        raise NotRecomputable(
+            f"run #{run_id} is {original.status}: only a run that was checked can be recomputed"
+        )
     pinned = Pinned(
-        data_sha256s=tuple(original.data_sha256s), label_sha256s=tuple(original.label_sha256s),
-        as_of_sequence=original.as_of_sequence, reference_sha256=original.reference_sha256,
-        reference_profile_sha256=original.reference_profile_sha256, parameters=dict(original.parameters),
-        seeds=dict(original.seeds), schema_id=original.schema_id)
+        data_sha256s=tuple(original.data_sha256s),
+        label_sha256s=tuple(original.label_sha256s),
+        as_of_sequence=original.as_of_sequence,
+        reference_sha256=original.reference_sha256,
+        reference_profile_sha256=original.reference_profile_sha256,
+        parameters=dict(original.parameters),
+        seeds=dict(original.seeds),
+        schema_id=original.schema_id,
+    )
 
     draft = CheckRun(
-        model=original.model, version=original.version, kind=original.kind,
-        window_start=original.window_start, window_end=original.window_end, supersedes=original,
-        origin=RunOrigin.RECOMPUTE, status=RunStatus.RUNNING, due_at=original.due_at,
-        deadline=original.deadline, scheduled_at=now, started_at=now, attempt=1,
-        plan=original.plan, policy=original.policy, seeds=dict(original.seeds))
+        model=original.model,
+        version=original.version,
+        kind=original.kind,
+        window_start=original.window_start,
+        window_end=original.window_end,
+        supersedes=original,
+        origin=RunOrigin.RECOMPUTE,
+        status=RunStatus.RUNNING,
+        due_at=original.due_at,
+        deadline=original.deadline,
+        scheduled_at=now,
+        started_at=now,
+        attempt=1,
+        plan=original.plan,
+        policy=original.policy,
+        seeds=dict(original.seeds),
+    )
     needs_inputs = original.status != RunStatus.SKIPPED and bool(original.reference_sha256)
     try:
         computed = run_playbook(draft, pinned=pinned if needs_inputs else None, strict=True)
     except InputsPurged as exc:
         with transaction.atomic():
-            record(action="checks.run.recompute_refused", subject=original,
-                   payload={"run": original.pk, "reason": str(exc), "purge_entries": exc.ledger_sequences})
+            record(
+                action="checks.run.recompute_refused",
+                subject=original,
+                payload={"run": original.pk, "reason": str(exc), "purge_entries": exc.ledger_sequences},
+            )
         return RecomputeReport(original=original, purged=str(exc))
     except InputsUnavailable as exc:
         raise NotRecomputable(f"run #{run_id} cannot be recomputed: {exc}") from None
@@ -92,17 +137,29 @@ def check_run_recompute(*, run_id: int, now: datetime | None = None) -> Recomput
     differences = list(computed.integrity_errors) + _differences(original, computed)
     host, pid = socket.gethostname(), os.getpid()
     with transaction.atomic():
-        latest = CheckRun.objects.filter(version=original.version, kind=original.kind,
-                                         window_start=original.window_start, window_end=original.window_end)
+        latest = CheckRun.objects.filter(
+            version=original.version,
+            kind=original.kind,
+            window_start=original.window_start,
+            window_end=original.window_end,
+        )
         draft.revision = (latest.aggregate(r=Max("revision"))["r"] or 0) + 1
         draft.worker_host, draft.worker_pid = host[:255], pid
         draft.lease_expires_at = now + timedelta(hours=1)
         draft.save()
         claim = Claim(run_id=draft.pk, attempt=1, lease_expires_at=draft.lease_expires_at, host=host, pid=pid)
         check_run_commit(run=draft, claim=claim, computed=computed)
-        record(action="checks.run.recomputed", subject=draft,
-               payload={"run": draft.pk, "supersedes": original.pk, "revision": draft.revision,
-                        "differences": len(differences), "detail": differences[:500]})
+        record(
+            action="checks.run.recomputed",
+            subject=draft,
+            payload={
+                "run": draft.pk,
+                "supersedes": original.pk,
+                "revision": draft.revision,
+                "differences": len(differences),
+                "detail": differences[:500],
+            },
+        )
     return RecomputeReport(original=original, revision=draft, differences=differences)
 
 
@@ -137,11 +194,21 @@ def _differences(original: CheckRun, computed: ComputedRun) -> list[str]:
             out.append(f"stage {name} status: {stages_before[name].status} -> {stages_after[name].status}")
 
     after_features = [row for s in computed.stages for row in s.outcome.feature_results]
-    out += _compare_rows("feature", FeatureResult.objects.filter(run=original), after_features,
-                         key=lambda r: (r.stage, r.feature, r.segment, r.test), fields=_FEATURE_FIELDS)
+    out += _compare_rows(
+        "feature",
+        FeatureResult.objects.filter(run=original),
+        after_features,
+        key=lambda r: (r.stage, r.feature, r.segment, r.test),
+        fields=_FEATURE_FIELDS,
+    )
     after_metrics = [row for s in computed.stages for row in s.outcome.metric_results]
-    out += _compare_rows("metric", MetricResult.objects.filter(run=original), after_metrics,
-                         key=lambda r: (r.stage, r.feature, r.metric), fields=_METRIC_FIELDS)
+    out += _compare_rows(
+        "metric",
+        MetricResult.objects.filter(run=original),
+        after_metrics,
+        key=lambda r: (r.stage, r.feature, r.metric),
+        fields=_METRIC_FIELDS,
+    )
     before_events = sorted(EventCorrelation.objects.filter(run=original).values_list("event_id", flat=True))
     after_events = sorted(row.event_id for s in computed.stages for row in s.outcome.event_correlations)
     if before_events != after_events:
@@ -149,8 +216,9 @@ def _differences(original: CheckRun, computed: ComputedRun) -> list[str]:
     return out
 
 
-def _compare_rows(what: str, before_rows: Any, after_rows: list[Any], *, key: Any,
-                  fields: tuple[str, ...]) -> list[str]:
+def _compare_rows(
+    what: str, before_rows: Any, after_rows: list[Any], *, key: Any, fields: tuple[str, ...]
+) -> list[str]:
     out = []
     before = {key(r): r for r in before_rows}
     after = {key(r): r for r in after_rows}

@@ -37,22 +37,33 @@ def requeue_delay() -> timedelta:
     return timedelta(seconds=settings.FLEETWATCH_CHECK_REQUEUE_AFTER_SECONDS)
 
 
-def checks_reconcile(*, now: datetime, dispatch: Dispatch | None = enqueue_run,
-                     requeue_after: timedelta | None = None, horizon: timedelta | None = None,
-                     limit: int = 1000) -> ReconcileReport:
+def checks_reconcile(
+    *,
+    now: datetime,
+    dispatch: Dispatch | None = enqueue_run,
+    requeue_after: timedelta | None = None,
+    horizon: timedelta | None = None,
+    limit: int = 1000,
+) -> ReconcileReport:
     requeue_after = requeue_after if requeue_after is not None else requeue_delay()
     horizon = horizon if horizon is not None else missed_horizon()
     report = ReconcileReport()
 
     stale_scheduled = Q(status=RunStatus.SCHEDULED) & (
         Q(enqueued_at__isnull=True, scheduled_at__lte=now - requeue_after)
-        | Q(enqueued_at__lte=now - requeue_after))
+        | Q(enqueued_at__lte=now - requeue_after)
+    )
     # Sent again once when its lease expires, then no more often than the requeue delay.
     expired_running = Q(status=RunStatus.RUNNING, lease_expires_at__lte=now) & (
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=F("lease_expires_at"))
-        | Q(enqueued_at__lte=now - requeue_after))
-    candidates = (CheckRun.objects.filter(stale_scheduled | expired_running)
-                  .order_by("window_end", "pk").select_related("model")[:limit])
+        Q(enqueued_at__isnull=True)
+        | Q(enqueued_at__lt=F("lease_expires_at"))
+        | Q(enqueued_at__lte=now - requeue_after)
+    )
+    candidates = (
+        CheckRun.objects.filter(stale_scheduled | expired_running)
+        .order_by("window_end", "pk")
+        .select_related("model")[:limit]
+    )
 
     for run in candidates:
         with transaction.atomic():
@@ -62,14 +73,26 @@ def checks_reconcile(*, now: datetime, dispatch: Dispatch | None = enqueue_run,
                 continue
             reason = "lease expired" if run.status == RunStatus.RUNNING else "left scheduled"
             # Compare-and-set on what was read, so two reconcilers do not both resend it.
-            if CheckRun.objects.filter(pk=run.pk, status=run.status, enqueued_at=run.enqueued_at,
-                                       attempt=run.attempt).update(enqueued_at=now) != 1:
+            if (
+                CheckRun.objects.filter(
+                    pk=run.pk, status=run.status, enqueued_at=run.enqueued_at, attempt=run.attempt
+                ).update(enqueued_at=now)
+                != 1
+            ):
                 continue
-            record(action="checks.run.requeued", subject=run,
-                   payload={"run": run.pk, "model": run.model.slug, "kind": run.kind,
-                            "reason": reason, "status": run.status, "attempt": run.attempt,
-                            "lease_expires_at": run.lease_expires_at.isoformat()
-                            if run.lease_expires_at else None})
+            record(
+                action="checks.run.requeued",
+                subject=run,
+                payload={
+                    "run": run.pk,
+                    "model": run.model.slug,
+                    "kind": run.kind,
+                    "reason": reason,
+                    "status": run.status,
+                    "attempt": run.attempt,
+                    "lease_expires_at": run.lease_expires_at.isoformat() if run.lease_expires_at else None,
+                },
+            )
             dispatch_on_commit(dispatch, [run.pk])
             report.requeued.append(run.pk)
     if report.requeued or report.missed:
@@ -78,14 +101,29 @@ def checks_reconcile(*, now: datetime, dispatch: Dispatch | None = enqueue_run,
 
 
 def _mark_missed(run: CheckRun, *, now: datetime, horizon: timedelta) -> bool:
-    reason = (f"still {run.status} {horizon.total_seconds() / 3600:g} h after its deadline "
-              f"{run.deadline.isoformat()} (after {run.attempt} attempt(s))")
-    if CheckRun.objects.filter(pk=run.pk, status=run.status, attempt=run.attempt).update(
-            status=RunStatus.MISSED, status_reason=reason, late=True, finished_at=now,
-            lease_expires_at=None) != 1:
+    reason = (
+        f"still {run.status} {horizon.total_seconds() / 3600:g} h after its deadline "
+        f"{run.deadline.isoformat()} (after {run.attempt} attempt(s))"
+    )
+    if (
+        CheckRun.objects.filter(pk=run.pk, status=run.status, attempt=run.attempt).update(
+            status=RunStatus.MISSED, status_reason=reason, late=True, finished_at=now, lease_expires_at=None
+        )
+        != 1
+    ):
         return False
-    record(action="checks.run.missed", subject=run,
-           payload={"run": run.pk, "model": run.model.slug, "version": run.version_id, "kind": run.kind,
-                    "window": [run.window_start.isoformat(), run.window_end.isoformat()],
-                    "revision": run.revision, "deadline": run.deadline.isoformat(), "reason": reason})
+    record(
+        action="checks.run.missed",
+        subject=run,
+        payload={
+            "run": run.pk,
+            "model": run.model.slug,
+            "version": run.version_id,
+            "kind": run.kind,
+            "window": [run.window_start.isoformat(), run.window_end.isoformat()],
+            "revision": run.revision,
+            "deadline": run.deadline.isoformat(),
+            "reason": reason,
+        },
+    )
     return True

@@ -44,8 +44,13 @@ class SweepReport:
         self.errors += other.errors
 
     def as_dict(self) -> dict[str, object]:
-        return {"scheduled": len(self.scheduled), "missed": len(self.missed), "late": len(self.late),
-                "unplanned": self.unplanned, "errors": self.errors}
+        return {
+            "scheduled": len(self.scheduled),
+            "missed": len(self.missed),
+            "late": len(self.late),
+            "unplanned": self.unplanned,
+            "errors": self.errors,
+        }
 
 
 def missed_horizon() -> timedelta:
@@ -69,9 +74,13 @@ def maturity_for(plan: MonitoringPlan, kind: str) -> timedelta:
     return timedelta(0)
 
 
-def fleet_sweep(*, now: datetime, dispatch: Dispatch | None = enqueue_run,
-                models: QuerySet[MonitoredModel] | None = None,
-                horizon: timedelta | None = None) -> SweepReport:
+def fleet_sweep(
+    *,
+    now: datetime,
+    dispatch: Dispatch | None = enqueue_run,
+    models: QuerySet[MonitoredModel] | None = None,
+    horizon: timedelta | None = None,
+) -> SweepReport:
     """Schedule every due window of every monitored model (or of ``models``); one transaction per
     model, so one model's trouble never holds back the rest of the fleet."""
     report = SweepReport()
@@ -87,10 +96,16 @@ def fleet_sweep(*, now: datetime, dispatch: Dispatch | None = enqueue_run,
     return report
 
 
-def model_schedule(*, model: MonitoredModel, now: datetime, dispatch: Dispatch | None = enqueue_run,
-                   horizon: timedelta | None = None, origin: str = RunOrigin.SCHEDULE,
-                   span: tuple[date, date] | None = None,
-                   kinds: tuple[str, ...] = (RunKind.DRIFT, RunKind.PERFORMANCE)) -> SweepReport:
+def model_schedule(
+    *,
+    model: MonitoredModel,
+    now: datetime,
+    dispatch: Dispatch | None = enqueue_run,
+    horizon: timedelta | None = None,
+    origin: str = RunOrigin.SCHEDULE,
+    span: tuple[date, date] | None = None,
+    kinds: tuple[str, ...] = (RunKind.DRIFT, RunKind.PERFORMANCE),
+) -> SweepReport:
     """Write the due runs of one model in one transaction, ledger last, enqueue after commit.
 
     Without ``span`` the windows start after the newest one already recorded for the version and
@@ -110,9 +125,15 @@ def model_schedule(*, model: MonitoredModel, now: datetime, dispatch: Dispatch |
     if plan is None:
         report.unplanned.append(model.slug)
         with transaction.atomic():
-            record(action="checks.model.unplanned", subject=model,
-                   payload={"model": model.slug, "at": now.isoformat(),
-                            "reason": "no monitoring plan in force: nothing can be scheduled"})
+            record(
+                action="checks.model.unplanned",
+                subject=model,
+                payload={
+                    "model": model.slug,
+                    "at": now.isoformat(),
+                    "reason": "no monitoring plan in force: nothing can be scheduled",
+                },
+            )
         return report
     policy = registry.policy_in_force(model)
     grace = timedelta(hours=plan.grace_hours)
@@ -121,10 +142,19 @@ def model_schedule(*, model: MonitoredModel, now: datetime, dispatch: Dispatch |
         created: list[CheckRun] = []
         for version in registry.production_versions(model):
             for kind in kinds:
-                created += _schedule_series(model=model, version=version, kind=kind, plan=plan,
-                                            policy=policy, grace=grace, now=now, horizon=horizon,
-                                            origin=origin, span=span,
-                                            enqueue=dispatch is not None)
+                created += _schedule_series(
+                    model=model,
+                    version=version,
+                    kind=kind,
+                    plan=plan,
+                    policy=policy,
+                    grace=grace,
+                    now=now,
+                    horizon=horizon,
+                    origin=origin,
+                    span=span,
+                    enqueue=dispatch is not None,
+                )
         for run in created:
             _record_new_run(run)
         dispatch_on_commit(dispatch, [r.pk for r in created if r.status == RunStatus.SCHEDULED])
@@ -136,10 +166,20 @@ def model_schedule(*, model: MonitoredModel, now: datetime, dispatch: Dispatch |
     return report
 
 
-def _schedule_series(*, model: MonitoredModel, version: ModelVersion, kind: str, plan: MonitoringPlan,
-                     policy: RetrainingPolicy | None, grace: timedelta, now: datetime,
-                     horizon: timedelta, origin: str, span: tuple[date, date] | None,
-                     enqueue: bool) -> list[CheckRun]:
+def _schedule_series(
+    *,
+    model: MonitoredModel,
+    version: ModelVersion,
+    kind: str,
+    plan: MonitoringPlan,
+    policy: RetrainingPolicy | None,
+    grace: timedelta,
+    now: datetime,
+    horizon: timedelta,
+    origin: str,
+    span: tuple[date, date] | None,
+    enqueue: bool,
+) -> list[CheckRun]:
     grid = grid_for(plan, kind)
     maturity = maturity_for(plan, kind)
     latest_due = now - maturity
@@ -148,8 +188,12 @@ def _schedule_series(*, model: MonitoredModel, version: ModelVersion, kind: str,
     if span is not None:
         first_day, last_day = span
         since = grid.containing(grid.local_midnight(first_day)).start
-        latest_due = min(latest_due, grid.containing(grid.local_midnight(last_day + timedelta(days=1))
-                                                     - timedelta(microseconds=1)).end)
+        latest_due = min(
+            latest_due,
+            grid.containing(
+                grid.local_midnight(last_day + timedelta(days=1)) - timedelta(microseconds=1)
+            ).end,
+        )
     else:
         newest_end = existing.aggregate(newest=Max("window_end"))["newest"]
         if newest_end is not None:
@@ -175,15 +219,29 @@ def _schedule_series(*, model: MonitoredModel, version: ModelVersion, kind: str,
         deadline = due + grace
         missed = previous is None and not explicit and now > deadline + horizon
         run = CheckRun(
-            model=model, version=version, kind=kind, window_start=window.start, window_end=window.end,
-            revision=previous.revision + 1 if previous else 1, supersedes=previous, origin=origin,
+            model=model,
+            version=version,
+            kind=kind,
+            window_start=window.start,
+            window_end=window.end,
+            revision=previous.revision + 1 if previous else 1,
+            supersedes=previous,
+            origin=origin,
             status=RunStatus.MISSED if missed else RunStatus.SCHEDULED,
-            status_reason=(f"not checked within {horizon.total_seconds() / 3600:g} h of its deadline "
-                           f"{deadline.isoformat()}" if missed else ""),
-            late=now > deadline, due_at=due, deadline=deadline, scheduled_at=now,
+            status_reason=(
+                f"not checked within {horizon.total_seconds() / 3600:g} h of its deadline "
+                f"{deadline.isoformat()}"
+                if missed
+                else ""
+            ),
+            late=now > deadline,
+            due_at=due,
+            deadline=deadline,
+            scheduled_at=now,
             enqueued_at=now if enqueue and not missed else None,
             finished_at=now if missed else None,
-            plan=plan, policy=policy,
+            plan=plan,
+            policy=policy,
             seeds={"run": run_seed(version_id=version.pk, kind=kind, window=window)},
         )
         run.save()
@@ -191,11 +249,13 @@ def _schedule_series(*, model: MonitoredModel, version: ModelVersion, kind: str,
     return created
 
 
-def _latest_revisions(existing: QuerySet[CheckRun],
-                      windows: list[Window]) -> dict[tuple[datetime, datetime], CheckRun]:
+def _latest_revisions(
+    existing: QuerySet[CheckRun], windows: list[Window]
+) -> dict[tuple[datetime, datetime], CheckRun]:
     latest: dict[tuple[datetime, datetime], CheckRun] = {}
-    rows = existing.filter(
-        window_start__gte=windows[0].start, window_end__lte=windows[-1].end).order_by("revision")
+    rows = existing.filter(window_start__gte=windows[0].start, window_end__lte=windows[-1].end).order_by(
+        "revision"
+    )
     for run in rows:
         latest[(run.window_start, run.window_end)] = run
     return latest
@@ -203,10 +263,18 @@ def _latest_revisions(existing: QuerySet[CheckRun],
 
 def _record_new_run(run: CheckRun) -> None:
     payload = {
-        "run": run.pk, "model": run.model.slug, "version": run.version_id, "kind": run.kind,
-        "window": [run.window_start.isoformat(), run.window_end.isoformat()], "revision": run.revision,
-        "supersedes": run.supersedes_id, "origin": run.origin, "deadline": run.deadline.isoformat(),
-        "late": run.late, "plan": run.plan_id, "policy": run.policy_id,
+        "run": run.pk,
+        "model": run.model.slug,
+        "version": run.version_id,
+        "kind": run.kind,
+        "window": [run.window_start.isoformat(), run.window_end.isoformat()],
+        "revision": run.revision,
+        "supersedes": run.supersedes_id,
+        "origin": run.origin,
+        "deadline": run.deadline.isoformat(),
+        "late": run.late,
+        "plan": run.plan_id,
+        "policy": run.policy_id,
     }
     if run.status == RunStatus.MISSED:
         record(action="checks.run.missed", subject=run, payload={**payload, "reason": run.status_reason})

@@ -24,7 +24,8 @@ def events_overlapping(*, model_id: int, start: object, end: object) -> list[Ext
         ExternalEvent.objects.annotate(n_models=Count("affected_models"))
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=start), starts_at__lt=end)
         .filter(Q(n_models=0) | Q(affected_models__id=model_id))
-        .distinct().order_by("starts_at", "pk")
+        .distinct()
+        .order_by("starts_at", "pk")
     )
 
 
@@ -43,18 +44,26 @@ class EventCorrelationStage:
         rows = []
         for event in events:
             span = f"from {event.starts_at:%Y-%m-%d %H:%M}" + (
-                f" to {event.ends_at:%Y-%m-%d %H:%M}" if event.ends_at else ", still running")
+                f" to {event.ends_at:%Y-%m-%d %H:%M}" if event.ends_at else ", still running"
+            )
             what = []
             if drifted:
                 what.append("drift in " + ", ".join(f"`{f}`" for f in drifted))
             if flagged:
                 what.append("data-quality issues in " + ", ".join(f"`{f}`" for f in flagged))
-            note = (f"{' and '.join(what)} in this window coincide with {event.get_kind_display().lower()} "
-                    f"\"{event.title}\" ({span})" if what else
-                    f"{event.get_kind_display()} \"{event.title}\" ({span}) overlaps this window; "
-                    "no finding to attribute to it")
-            rows.append(EventCorrelation(event=event, drifted_features=drifted, flagged_quality=flagged,
-                                         note=note))
-        findings = {"events": [e.pk for e in events], "notes": [r.note for r in rows],
-                    "unexplained_findings": bool((drifted or flagged) and not events)}
+            note = (
+                f"{' and '.join(what)} in this window coincide with {event.get_kind_display().lower()} "
+                f'"{event.title}" ({span})'
+                if what
+                else f'{event.get_kind_display()} "{event.title}" ({span}) overlaps this window; '
+                "no finding to attribute to it"
+            )
+            rows.append(
+                EventCorrelation(event=event, drifted_features=drifted, flagged_quality=flagged, note=note)
+            )
+        findings = {
+            "events": [e.pk for e in events],
+            "notes": [r.note for r in rows],
+            "unexplained_findings": bool((drifted or flagged) and not events),
+        }
         return StageOutcome(status=StageStatus.SUCCEEDED, findings=findings, event_correlations=rows)

@@ -31,21 +31,44 @@ class DataQualityStage:
             ):
                 if value is None:
                     continue
-                metrics.append(MetricResult(
-                    stage=STAGE, feature=quality.column, metric=metric, value=value,
-                    flagged=any(i.startswith(issue) or issue in i for i in quality.issues),
-                    detail={"n_rows": quality.n_rows}))
-            metrics.append(MetricResult(
-                stage=STAGE, feature=quality.column, metric="constant_in_window",
-                value=float(quality.window_constant), flagged="constant_in_window" in quality.issues,
-                detail={"reference_constant": quality.reference_constant}))
+                metrics.append(
+                    MetricResult(
+                        stage=STAGE,
+                        feature=quality.column,
+                        metric=metric,
+                        value=value,
+                        flagged=any(i.startswith(issue) or issue in i for i in quality.issues),
+                        detail={"n_rows": quality.n_rows},
+                    )
+                )
+            metrics.append(
+                MetricResult(
+                    stage=STAGE,
+                    feature=quality.column,
+                    metric="constant_in_window",
+                    value=float(quality.window_constant),
+                    flagged="constant_in_window" in quality.issues,
+                    detail={"reference_constant": quality.reference_constant},
+                )
+            )
         rows = result.row_count
-        metrics.append(MetricResult(
-            stage=STAGE, feature="", metric="row_count", value=float(rows.n_rows),
-            threshold=float(rows.expected_rows) if rows.expected_rows is not None else None,
-            flagged=None if rows.passed is None else not rows.passed,
-            detail={"expected_rows": rows.expected_rows, "ratio": rows.ratio, "min_ratio": rows.min_ratio,
-                    "max_ratio": rows.max_ratio, "note": rows.note}))
+        metrics.append(
+            MetricResult(
+                stage=STAGE,
+                feature="",
+                metric="row_count",
+                value=float(rows.n_rows),
+                threshold=float(rows.expected_rows) if rows.expected_rows is not None else None,
+                flagged=None if rows.passed is None else not rows.passed,
+                detail={
+                    "expected_rows": rows.expected_rows,
+                    "ratio": rows.ratio,
+                    "min_ratio": rows.min_ratio,
+                    "max_ratio": rows.max_ratio,
+                    "note": rows.note,
+                },
+            )
+        )
         findings = {
             "flagged_columns": sorted(flagged),
             "issues": flagged,

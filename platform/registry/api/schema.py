@@ -21,5 +21,5 @@ class ServiceAccountTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "bearerFormat": "fw_<prefix>_<secret>",
             "description": "A service-account token, shown once when the account is created "
-                           "(`manage.py service_account_create`). `Token <token>` is also accepted.",
+            "(`manage.py service_account_create`). `Token <token>` is also accepted.",
         }

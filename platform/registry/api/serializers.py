@@ -30,8 +30,7 @@ class TierField(serializers.CharField):
     pass
 
 
-@extend_schema_field({"type": "string", "enum": list(ExternalEvent.Kind.values)},
-                     component_name="EventKind")
+@extend_schema_field({"type": "string", "enum": list(ExternalEvent.Kind.values)}, component_name="EventKind")
 class EventKindField(serializers.CharField):
     pass
 
@@ -52,8 +51,17 @@ class ModelSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MonitoredModel
-        fields = ("slug", "uid", "name", "task_type", "risk_tier", "business_unit", "owner", "team",
-                  "updated_at")
+        fields = (
+            "slug",
+            "uid",
+            "name",
+            "task_type",
+            "risk_tier",
+            "business_unit",
+            "owner",
+            "team",
+            "updated_at",
+        )
 
 
 class ModelDetailSerializer(ModelSummarySerializer):
@@ -66,12 +74,35 @@ class ModelDetailSerializer(ModelSummarySerializer):
     class Meta:
         model = MonitoredModel
         fields = (
-            "slug", "uid", "name", "description", "purpose", "approved_uses", "restrictions",
-            "decision_type", "affects_natural_persons", "task_type", "business_unit",
-            "owner", "team", "developer", "validator", "accountable_executive",
-            "risk_tier", "risk_tier_rationale", "risk_tier_set_by", "risk_tier_set_at",
-            "regulatory_scope", "personal_data", "legal_hold", "retention_days",
-            "kpi_name", "kpi_reference_value", "versions", "created_at", "updated_at",
+            "slug",
+            "uid",
+            "name",
+            "description",
+            "purpose",
+            "approved_uses",
+            "restrictions",
+            "decision_type",
+            "affects_natural_persons",
+            "task_type",
+            "business_unit",
+            "owner",
+            "team",
+            "developer",
+            "validator",
+            "accountable_executive",
+            "risk_tier",
+            "risk_tier_rationale",
+            "risk_tier_set_by",
+            "risk_tier_set_at",
+            "regulatory_scope",
+            "personal_data",
+            "legal_hold",
+            "retention_days",
+            "kpi_name",
+            "kpi_reference_value",
+            "versions",
+            "created_at",
+            "updated_at",
         )
 
 
@@ -89,15 +120,38 @@ class VersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ModelVersion
-        fields = ("model", "label", "artifact_sha256", "status", "role", "deployed_at", "retired_at",
-                  "retired_by", "validated_at", "validated_by", "baseline_metrics", "created_at")
+        fields = (
+            "model",
+            "label",
+            "artifact_sha256",
+            "status",
+            "role",
+            "deployed_at",
+            "retired_at",
+            "retired_by",
+            "validated_at",
+            "validated_by",
+            "baseline_metrics",
+            "created_at",
+        )
 
 
 class FeatureSpecSerializer(serializers.ModelSerializer):
     class Meta:
         model = FeatureSpec
-        fields = ("position", "name", "kind", "nullable", "min_value", "max_value", "categories",
-                  "importance", "is_key", "is_segment", "drift_test")
+        fields = (
+            "position",
+            "name",
+            "kind",
+            "nullable",
+            "min_value",
+            "max_value",
+            "categories",
+            "importance",
+            "is_key",
+            "is_segment",
+            "drift_test",
+        )
 
 
 class FeatureSchemaSerializer(serializers.ModelSerializer):
@@ -108,13 +162,35 @@ class FeatureSchemaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FeatureSchema
-        fields = ("model", "version", "number", "record_id_column", "timestamp_column", "target_column",
-                  "prediction_column", "score_columns", "query_id_column", "expected_rows_per_day",
-                  "content_sha256", "created_by", "created_at", "features")
+        fields = (
+            "model",
+            "version",
+            "number",
+            "record_id_column",
+            "timestamp_column",
+            "target_column",
+            "prediction_column",
+            "score_columns",
+            "query_id_column",
+            "expected_rows_per_day",
+            "content_sha256",
+            "created_by",
+            "created_at",
+            "features",
+        )
 
 
-_VERSIONED = ("id", "model", "tier", "number", "reason", "created_by", "created_at", "exception",
-              "content_sha256")
+_VERSIONED = (
+    "id",
+    "model",
+    "tier",
+    "number",
+    "reason",
+    "created_by",
+    "created_at",
+    "exception",
+    "content_sha256",
+)
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -124,9 +200,20 @@ class PlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MonitoringPlan
-        fields = (*_VERSIONED, "drift_window_days", "performance_window_days", "window_alignment",
-                  "time_zone", "grace_hours", "label_maturity_days", "alpha", "correction",
-                  "min_sample_size", "drift_share_threshold", "thresholds")
+        fields = (
+            *_VERSIONED,
+            "drift_window_days",
+            "performance_window_days",
+            "window_alignment",
+            "time_zone",
+            "grace_hours",
+            "label_maturity_days",
+            "alpha",
+            "correction",
+            "min_sample_size",
+            "drift_share_threshold",
+            "thresholds",
+        )
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -136,9 +223,17 @@ class PolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RetrainingPolicy
-        fields = (*_VERSIONED, "performance_metric", "performance_tolerance_abs",
-                  "performance_tolerance_rel", "confidence_level", "kpi_gate", "cooldown_days",
-                  "max_model_age_days", "approvals_required")
+        fields = (
+            *_VERSIONED,
+            "performance_metric",
+            "performance_tolerance_abs",
+            "performance_tolerance_rel",
+            "confidence_level",
+            "kpi_gate",
+            "cooldown_days",
+            "max_model_age_days",
+            "approvals_required",
+        )
 
 
 class PolicyExceptionSerializer(serializers.ModelSerializer):
@@ -148,8 +243,18 @@ class PolicyExceptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PolicyException
-        fields = ("id", "model", "target", "fields", "reason", "proposed_by", "proposed_at",
-                  "approved_by", "approved_at", "expires_at")
+        fields = (
+            "id",
+            "model",
+            "target",
+            "fields",
+            "reason",
+            "proposed_by",
+            "proposed_at",
+            "approved_by",
+            "approved_at",
+            "expires_at",
+        )
 
 
 class ExternalEventSerializer(serializers.ModelSerializer):
@@ -162,8 +267,18 @@ class ExternalEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExternalEvent
-        fields = ("id", "kind", "title", "description", "starts_at", "ends_at", "fleet_wide", "models",
-                  "created_by", "created_at")
+        fields = (
+            "id",
+            "kind",
+            "title",
+            "description",
+            "starts_at",
+            "ends_at",
+            "fleet_wide",
+            "models",
+            "created_by",
+            "created_at",
+        )
 
     def get_fleet_wide(self, event: ExternalEvent) -> bool:
         """True when the event names no model at all (it may touch the whole fleet)."""
@@ -184,30 +299,37 @@ class ExternalEventSerializer(serializers.ModelSerializer):
 
 class ModelApplyResultSerializer(serializers.Serializer):
     created = serializers.BooleanField(help_text="true when the document registered a new model")
-    changes = serializers.ListField(child=serializers.CharField(),
-                                    help_text="what changed, one sentence each; empty when nothing did")
+    changes = serializers.ListField(
+        child=serializers.CharField(), help_text="what changed, one sentence each; empty when nothing did"
+    )
     model = ModelDetailSerializer()
 
 
 def apply_result(result: Any) -> dict[str, Any]:
     """The response to POST/PUT of a document, from ``registry.services.apply.ApplyResult``."""
-    return {"created": result.created, "changes": list(result.changes),
-            "model": ModelDetailSerializer(result.model).data}
+    return {
+        "created": result.created,
+        "changes": list(result.changes),
+        "model": ModelDetailSerializer(result.model).data,
+    }
 
 
 class ValidationErrorsSerializer(serializers.Serializer):
     errors = serializers.DictField(
         child=serializers.CharField(),
-        help_text='dotted path of the offending field -> what is wrong, e.g. '
-                  '{"versions[0].label": "missing required key"}')
+        help_text="dotted path of the offending field -> what is wrong, e.g. "
+        '{"versions[0].label": "missing required key"}',
+    )
 
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = serializers.DictField(
-        child=serializers.CharField(), required=False,
+        child=serializers.CharField(),
+        required=False,
         help_text="on a 403 from the registry's rules: the part of the input that needs the "
-                  'permission, e.g. {"team": "..."}')
+        'permission, e.g. {"team": "..."}',
+    )
 
 
 # --- request bodies -----------------------------------------------------------------------------
@@ -220,7 +342,8 @@ class ExceptionProposalSerializer(serializers.Serializer):
     target = serializers.CharField(help_text='"plan" or "policy"')
     fields = serializers.ListField(
         child=serializers.CharField(),
-        help_text='names of the fields to loosen, e.g. ["alpha", "thresholds.psi"]')
+        help_text='names of the fields to loosen, e.g. ["alpha", "thresholds.psi"]',
+    )
     reason = serializers.CharField(allow_blank=True)
     expires_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone; at most a year ahead")
 
@@ -233,9 +356,11 @@ class ExternalEventInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
-    models = serializers.ListField(child=serializers.SlugField(), required=False,
-                                   help_text="slugs of the models it may touch; none means the whole "
-                                             "fleet (model risk only)")
+    models = serializers.ListField(
+        child=serializers.SlugField(),
+        required=False,
+        help_text="slugs of the models it may touch; none means the whole fleet (model risk only)",
+    )
 
 
 def flat_errors(errors: Any, path: str = "") -> dict[str, str]:

@@ -75,11 +75,15 @@ class RegistryView(generics.GenericAPIView):
         return self.visible_model(self.kwargs["slug"], not_found=NOT_VISIBLE)
 
     def visible_model(self, slug: Any, *, not_found: str) -> MonitoredModel:
-        model = (self.visible_models().select_related("owner", "team").filter(slug=slug).first()
-                 if isinstance(slug, str) else None)
+        model = (
+            self.visible_models().select_related("owner", "team").filter(slug=slug).first()
+            if isinstance(slug, str)
+            else None
+        )
         # The ledger names the model a refused write aimed at, seen or not; the answer does not.
-        self.subject = model or (MonitoredModel.objects.filter(slug=slug).first()
-                                 if isinstance(slug, str) else None)
+        self.subject = model or (
+            MonitoredModel.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+        )
         if model is None:
             raise exceptions.NotFound(not_found)
         return model
@@ -96,16 +100,20 @@ class RegistryView(generics.GenericAPIView):
             return Response({"errors": {"document": str(exc.detail)}}, status=status.HTTP_400_BAD_REQUEST)
         denied = exc if isinstance(exc, RegistryPermissionDenied) else None
         if denied is not None:
-            exc = (exceptions.PermissionDenied(denied.message) if denied.subject_visible
-                   else exceptions.NotFound(NOT_VISIBLE))
+            exc = (
+                exceptions.PermissionDenied(denied.message)
+                if denied.subject_visible
+                else exceptions.NotFound(NOT_VISIBLE)
+            )
         response = super().handle_exception(exc)
         if denied is not None and denied.subject_visible:
             response.data["errors"] = denied.errors  # names the part that needs the permission
         refused = response.status_code in (status.HTTP_403_FORBIDDEN, status.HTTP_404_NOT_FOUND)
         if refused and self.request.method not in SAFE_METHODS and self.request.user.is_authenticated:
             reason = NOT_VISIBLE if response.status_code == 404 else str(getattr(exc, "detail", exc))
-            refusal_record(request=self.request, status=response.status_code, reason=reason,
-                           subject=self.subject)
+            refusal_record(
+                request=self.request, status=response.status_code, reason=reason, subject=self.subject
+            )
         return response
 
 
@@ -125,8 +133,12 @@ class ModelListView(RegistryView, generics.ListAPIView):
     @extend_schema(
         summary="Register a model from a full registry document (docs/registry.md)",
         request=OpenApiTypes.OBJECT,
-        responses={201: s.ModelApplyResultSerializer, 409: s.ValidationErrorsSerializer,
-                   **_invalid, **_refused},
+        responses={
+            201: s.ModelApplyResultSerializer,
+            409: s.ValidationErrorsSerializer,
+            **_invalid,
+            **_refused,
+        },
     )
     def post(self, request: Request) -> Response:
         document = self.document()
@@ -135,14 +147,21 @@ class ModelListView(RegistryView, generics.ListAPIView):
         # who may register at all; model_apply refuses everyone else first.)
         taken = isinstance(slug, str) and MonitoredModel.objects.filter(slug=slug).exists()
         if taken and permissions.can_register_models(request.user):
-            return Response({"errors": {"slug": f"a model {slug!r} is already registered; "
-                                                f"update it with PUT /api/models/{slug}/"}},
-                            status=status.HTTP_409_CONFLICT)
+            return Response(
+                {
+                    "errors": {
+                        "slug": f"a model {slug!r} is already registered; "
+                        f"update it with PUT /api/models/{slug}/"
+                    }
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         with ledger_scope(actor=caller_actor(request)):
             result = model_apply(document=document, user=request.user)
         # Not created only if someone registered the slug between the check and the apply.
-        return Response(s.apply_result(result),
-                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        return Response(
+            s.apply_result(result), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
 
 
 @extend_schema(tags=["models"])
@@ -175,9 +194,12 @@ class VersionListView(RegistryView, generics.ListAPIView):
     serializer_class = s.VersionSerializer
 
     def get_queryset(self) -> QuerySet[ModelVersion]:
-        return (ModelVersion.objects.filter(model=self.get_model())
-                .select_related("model", "retired_by", "validated_by")
-                .prefetch_related("baseline_metrics").order_by("created_at", "pk"))
+        return (
+            ModelVersion.objects.filter(model=self.get_model())
+            .select_related("model", "retired_by", "validated_by")
+            .prefetch_related("baseline_metrics")
+            .order_by("created_at", "pk")
+        )
 
 
 @extend_schema(tags=["versions"])
@@ -194,8 +216,7 @@ def get_version(view: RegistryView) -> ModelVersion:
 
 
 def _schemas() -> QuerySet[FeatureSchema]:
-    return (FeatureSchema.objects.select_related("version__model", "created_by")
-            .prefetch_related("features"))
+    return FeatureSchema.objects.select_related("version__model", "created_by").prefetch_related("features")
 
 
 @extend_schema(tags=["versions"])
@@ -291,8 +312,11 @@ class ExceptionListView(RegistryView, generics.ListAPIView):
     serializer_class = s.PolicyExceptionSerializer
 
     def get_queryset(self) -> QuerySet[PolicyException]:
-        return (PolicyException.objects.filter(model=self.get_model())
-                .select_related("model", "proposed_by", "approved_by").order_by("-proposed_at", "-pk"))
+        return (
+            PolicyException.objects.filter(model=self.get_model())
+            .select_related("model", "proposed_by", "approved_by")
+            .order_by("-proposed_at", "-pk")
+        )
 
     @extend_schema(
         summary="Propose an exception allowing named plan or policy fields to be loosened",
@@ -381,9 +405,12 @@ def visible_events(view: RegistryView) -> QuerySet[ExternalEvent]:
     links = ExternalEvent.affected_models.through.objects
     touches_visible = Q(pk__in=links.filter(monitoredmodel__in=visible).values("externalevent_id"))
     fleet_wide = ~Q(pk__in=links.values("externalevent_id"))
-    return (ExternalEvent.objects.filter(touches_visible | fleet_wide)
-            .select_related("created_by")
-            .annotate(affected_total=Count("affected_models"))
-            .order_by("-starts_at", "-pk")  # a GROUP BY query ignores Meta.ordering
-            .prefetch_related(Prefetch("affected_models", queryset=visible.order_by("slug"),
-                                       to_attr="visible_models")))
+    return (
+        ExternalEvent.objects.filter(touches_visible | fleet_wide)
+        .select_related("created_by")
+        .annotate(affected_total=Count("affected_models"))
+        .order_by("-starts_at", "-pk")  # a GROUP BY query ignores Meta.ordering
+        .prefetch_related(
+            Prefetch("affected_models", queryset=visible.order_by("slug"), to_attr="visible_models")
+        )
+    )

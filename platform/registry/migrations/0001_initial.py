@@ -7,260 +7,725 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=64)),
-                ('artifact_sha256', models.CharField(max_length=64)),
-                ('status', models.CharField(choices=[('development', 'Development'), ('validation', 'Validation'), ('approved', 'Approved'), ('production', 'Production'), ('restricted', 'Restricted'), ('retired', 'Retired')], default='development', max_length=16)),
-                ('role', models.CharField(blank=True, choices=[('', 'None'), ('champion', 'Champion'), ('challenger', 'Challenger')], default='', max_length=16)),
-                ('deployed_at', models.DateTimeField(blank=True, null=True)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('validated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('retired_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('validated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=64)),
+                ("artifact_sha256", models.CharField(max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("development", "Development"),
+                            ("validation", "Validation"),
+                            ("approved", "Approved"),
+                            ("production", "Production"),
+                            ("restricted", "Restricted"),
+                            ("retired", "Retired"),
+                        ],
+                        default="development",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "None"), ("champion", "Champion"), ("challenger", "Challenger")],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                ("deployed_at", models.DateTimeField(blank=True, null=True)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                ("validated_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "retired_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "validated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('model', 'created_at'),
+                "ordering": ("model", "created_at"),
             },
         ),
         migrations.CreateModel(
-            name='FeatureSchema',
+            name="FeatureSchema",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('record_id_column', models.CharField(default='record_id', max_length=100)),
-                ('timestamp_column', models.CharField(default='timestamp', max_length=100)),
-                ('target_column', models.CharField(blank=True, max_length=100)),
-                ('prediction_column', models.CharField(blank=True, max_length=100)),
-                ('score_columns', models.JSONField(blank=True, default=list, help_text='one per class for multiclass')),
-                ('query_id_column', models.CharField(blank=True, help_text='ranking only', max_length=100)),
-                ('expected_rows_per_day', models.PositiveIntegerField(blank=True, null=True)),
-                ('content_sha256', models.CharField(help_text='hash of the canonical content', max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schemas', to='registry.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("record_id_column", models.CharField(default="record_id", max_length=100)),
+                ("timestamp_column", models.CharField(default="timestamp", max_length=100)),
+                ("target_column", models.CharField(blank=True, max_length=100)),
+                ("prediction_column", models.CharField(blank=True, max_length=100)),
+                (
+                    "score_columns",
+                    models.JSONField(blank=True, default=list, help_text="one per class for multiclass"),
+                ),
+                ("query_id_column", models.CharField(blank=True, help_text="ranking only", max_length=100)),
+                ("expected_rows_per_day", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "content_sha256",
+                    models.CharField(help_text="hash of the canonical content", max_length=64),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="schemas",
+                        to="registry.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('version', '-number'),
+                "ordering": ("version", "-number"),
             },
         ),
         migrations.CreateModel(
-            name='BaselineMetric',
+            name="BaselineMetric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('metric', models.CharField(max_length=50)),
-                ('value', models.FloatField()),
-                ('holdout', models.CharField(help_text='which holdout the value was measured on', max_length=100)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='baseline_metrics', to='registry.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("metric", models.CharField(max_length=50)),
+                ("value", models.FloatField()),
+                (
+                    "holdout",
+                    models.CharField(help_text="which holdout the value was measured on", max_length=100),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="baseline_metrics",
+                        to="registry.modelversion",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MonitoredModel',
+            name="MonitoredModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='permanent id')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('purpose', models.TextField(blank=True)),
-                ('approved_uses', models.TextField(blank=True)),
-                ('restrictions', models.TextField(blank=True, verbose_name='restrictions on use')),
-                ('decision_type', models.CharField(choices=[('automated', 'Automated'), ('assisted', 'Assisted (human in the loop)')], max_length=16)),
-                ('affects_natural_persons', models.BooleanField(default=False)),
-                ('task_type', models.CharField(choices=[('binary', 'Binary classification'), ('multiclass', 'Multiclass classification'), ('regression', 'Regression'), ('ranking', 'Ranking / CTR')], max_length=16)),
-                ('business_unit', models.CharField(max_length=100)),
-                ('risk_tier', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=8)),
-                ('risk_tier_rationale', models.TextField()),
-                ('risk_tier_set_at', models.DateTimeField(blank=True, null=True)),
-                ('regulatory_scope', models.JSONField(blank=True, default=list, help_text='tags such as "eu-ai-act-high-risk", "credit-decisions"')),
-                ('personal_data', models.BooleanField(default=False)),
-                ('legal_hold', models.BooleanField(default=False)),
-                ('retention_days', models.PositiveIntegerField(default=400, help_text='raw batches and raw-value profiles may be purged after this')),
-                ('kpi_name', models.CharField(blank=True, max_length=100, verbose_name='business KPI')),
-                ('kpi_reference_value', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('accountable_executive', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accountable_models', to=settings.AUTH_USER_MODEL)),
-                ('developer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='developed_models', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_models', to=settings.AUTH_USER_MODEL)),
-                ('risk_tier_set_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='models', to='auth.group')),
-                ('validator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='validated_models', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, unique=True, verbose_name="permanent id"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("purpose", models.TextField(blank=True)),
+                ("approved_uses", models.TextField(blank=True)),
+                ("restrictions", models.TextField(blank=True, verbose_name="restrictions on use")),
+                (
+                    "decision_type",
+                    models.CharField(
+                        choices=[("automated", "Automated"), ("assisted", "Assisted (human in the loop)")],
+                        max_length=16,
+                    ),
+                ),
+                ("affects_natural_persons", models.BooleanField(default=False)),
+                (
+                    "task_type",
+                    models.CharField(
+                        choices=[
+                            ("binary", "Binary classification"),
+                            ("multiclass", "Multiclass classification"),
+                            ("regression", "Regression"),
+                            ("ranking", "Ranking / CTR"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("business_unit", models.CharField(max_length=100)),
+                (
+                    "risk_tier",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], max_length=8
+                    ),
+                ),
+                ("risk_tier_rationale", models.TextField()),
+                ("risk_tier_set_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "regulatory_scope",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='tags such as "eu-ai-act-high-risk", "credit-decisions"',
+                    ),
+                ),
+                ("personal_data", models.BooleanField(default=False)),
+                ("legal_hold", models.BooleanField(default=False)),
+                (
+                    "retention_days",
+                    models.PositiveIntegerField(
+                        default=400, help_text="raw batches and raw-value profiles may be purged after this"
+                    ),
+                ),
+                ("kpi_name", models.CharField(blank=True, max_length=100, verbose_name="business KPI")),
+                ("kpi_reference_value", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "accountable_executive",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accountable_models",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "developer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="developed_models",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_models",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "risk_tier_set_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="models", to="auth.group"
+                    ),
+                ),
+                (
+                    "validator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="validated_models",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('slug',),
+                "ordering": ("slug",),
             },
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='model',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='registry.monitoredmodel'),
+            model_name="modelversion",
+            name="model",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="versions",
+                to="registry.monitoredmodel",
+            ),
         ),
         migrations.CreateModel(
-            name='ExternalEvent',
+            name="ExternalEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('campaign', 'Campaign'), ('product_launch', 'Product launch'), ('pipeline_change', 'Pipeline change'), ('economic_event', 'Economic event'), ('other', 'Other')], max_length=32)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('affected_models', models.ManyToManyField(blank=True, help_text='models it may touch; none means the whole fleet', related_name='external_events', to='registry.monitoredmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("campaign", "Campaign"),
+                            ("product_launch", "Product launch"),
+                            ("pipeline_change", "Pipeline change"),
+                            ("economic_event", "Economic event"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "affected_models",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="models it may touch; none means the whole fleet",
+                        related_name="external_events",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-starts_at',),
+                "ordering": ("-starts_at",),
             },
         ),
         migrations.CreateModel(
-            name='PolicyException',
+            name="PolicyException",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(choices=[('plan', 'Monitoring plan'), ('policy', 'Retraining policy')], max_length=8)),
-                ('fields', models.JSONField(help_text='names of the fields this exception allows to loosen')),
-                ('reason', models.TextField()),
-                ('proposed_at', models.DateTimeField(auto_now_add=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField()),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='policy_exceptions', to='registry.monitoredmodel')),
-                ('proposed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "target",
+                    models.CharField(
+                        choices=[("plan", "Monitoring plan"), ("policy", "Retraining policy")], max_length=8
+                    ),
+                ),
+                ("fields", models.JSONField(help_text="names of the fields this exception allows to loosen")),
+                ("reason", models.TextField()),
+                ("proposed_at", models.DateTimeField(auto_now_add=True)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="policy_exceptions",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MonitoringPlan',
+            name="MonitoringPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tier', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=8)),
-                ('number', models.PositiveIntegerField()),
-                ('reason', models.TextField(help_text='why this version exists')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('content_sha256', models.CharField(max_length=64)),
-                ('drift_window_days', models.PositiveIntegerField()),
-                ('performance_window_days', models.PositiveIntegerField()),
-                ('window_alignment', models.CharField(choices=[('day', 'Calendar day (midnight)'), ('week', 'ISO week (Monday)'), ('month', 'Calendar month (the 1st)')], default='day', max_length=8)),
-                ('time_zone', models.CharField(default='UTC', max_length=64)),
-                ('grace_hours', models.PositiveIntegerField(help_text='after window end, before a run counts as late')),
-                ('label_maturity_days', models.PositiveIntegerField(help_text='wait after a performance window closes for its labels to arrive')),
-                ('alpha', models.FloatField(help_text='significance level of the drift tests')),
-                ('correction', models.CharField(choices=[('bonferroni', 'Bonferroni'), ('holm', 'Holm'), ('bh', 'Benjamini-Hochberg')], default='holm', max_length=16)),
-                ('min_sample_size', models.PositiveIntegerField()),
-                ('drift_share_threshold', models.FloatField(help_text='importance-weighted share of drifted features')),
-                ('thresholds', models.JSONField(blank=True, default=dict, help_text='per test: {"psi": {"value": 0.2, "rationale": "...", "approver": "..."}}')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('model', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.monitoredmodel')),
-                ('exception', models.ForeignKey(blank=True, help_text='the exception that allowed a loosening', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.policyexception')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], max_length=8
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("reason", models.TextField(help_text="why this version exists")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("content_sha256", models.CharField(max_length=64)),
+                ("drift_window_days", models.PositiveIntegerField()),
+                ("performance_window_days", models.PositiveIntegerField()),
+                (
+                    "window_alignment",
+                    models.CharField(
+                        choices=[
+                            ("day", "Calendar day (midnight)"),
+                            ("week", "ISO week (Monday)"),
+                            ("month", "Calendar month (the 1st)"),
+                        ],
+                        default="day",
+                        max_length=8,
+                    ),
+                ),
+                ("time_zone", models.CharField(default="UTC", max_length=64)),
+                (
+                    "grace_hours",
+                    models.PositiveIntegerField(help_text="after window end, before a run counts as late"),
+                ),
+                (
+                    "label_maturity_days",
+                    models.PositiveIntegerField(
+                        help_text="wait after a performance window closes for its labels to arrive"
+                    ),
+                ),
+                ("alpha", models.FloatField(help_text="significance level of the drift tests")),
+                (
+                    "correction",
+                    models.CharField(
+                        choices=[
+                            ("bonferroni", "Bonferroni"),
+                            ("holm", "Holm"),
+                            ("bh", "Benjamini-Hochberg"),
+                        ],
+                        default="holm",
+                        max_length=16,
+                    ),
+                ),
+                ("min_sample_size", models.PositiveIntegerField()),
+                (
+                    "drift_share_threshold",
+                    models.FloatField(help_text="importance-weighted share of drifted features"),
+                ),
+                (
+                    "thresholds",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='per test: {"psi": {"value": 0.2, "rationale": "...", "approver": "..."}}',
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
+                (
+                    "exception",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the exception that allowed a loosening",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.policyexception",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('model', 'tier', '-number'),
+                "ordering": ("model", "tier", "-number"),
             },
         ),
         migrations.CreateModel(
-            name='RetrainingPolicy',
+            name="RetrainingPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tier', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=8)),
-                ('number', models.PositiveIntegerField()),
-                ('reason', models.TextField(help_text='why this version exists')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('content_sha256', models.CharField(max_length=64)),
-                ('performance_metric', models.CharField(default='auc', max_length=50)),
-                ('performance_tolerance_abs', models.FloatField(help_text='largest tolerated drop, absolute')),
-                ('performance_tolerance_rel', models.FloatField(help_text='largest tolerated drop, relative')),
-                ('confidence_level', models.FloatField(default=0.95)),
-                ('kpi_gate', models.FloatField(blank=True, help_text='relative KPI drop that, with concept drift, triggers a retrain', null=True)),
-                ('cooldown_days', models.PositiveIntegerField()),
-                ('max_model_age_days', models.PositiveIntegerField()),
-                ('approvals_required', models.PositiveIntegerField(default=1)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('exception', models.ForeignKey(blank=True, help_text='the exception that allowed a loosening', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.policyexception')),
-                ('model', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='registry.monitoredmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], max_length=8
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("reason", models.TextField(help_text="why this version exists")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("content_sha256", models.CharField(max_length=64)),
+                ("performance_metric", models.CharField(default="auc", max_length=50)),
+                (
+                    "performance_tolerance_abs",
+                    models.FloatField(help_text="largest tolerated drop, absolute"),
+                ),
+                (
+                    "performance_tolerance_rel",
+                    models.FloatField(help_text="largest tolerated drop, relative"),
+                ),
+                ("confidence_level", models.FloatField(default=0.95)),
+                (
+                    "kpi_gate",
+                    models.FloatField(
+                        blank=True,
+                        help_text="relative KPI drop that, with concept drift, triggers a retrain",
+                        null=True,
+                    ),
+                ),
+                ("cooldown_days", models.PositiveIntegerField()),
+                ("max_model_age_days", models.PositiveIntegerField()),
+                ("approvals_required", models.PositiveIntegerField(default=1)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "exception",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="the exception that allowed a loosening",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.policyexception",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="registry.monitoredmodel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'retraining policies',
-                'ordering': ('model', 'tier', '-number'),
+                "verbose_name_plural": "retraining policies",
+                "ordering": ("model", "tier", "-number"),
             },
         ),
         migrations.CreateModel(
-            name='ServiceAccount',
+            name="ServiceAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('token_prefix', models.CharField(db_index=True, max_length=12)),
-                ('token_sha256', models.CharField(max_length=64, unique=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('scoped_models', models.ManyToManyField(blank=True, related_name='service_accounts', to='registry.monitoredmodel')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='service_account', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("token_prefix", models.CharField(db_index=True, max_length=12)),
+                ("token_sha256", models.CharField(max_length=64, unique=True)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "scoped_models",
+                    models.ManyToManyField(
+                        blank=True, related_name="service_accounts", to="registry.monitoredmodel"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="service_account",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FeatureSpec',
+            name="FeatureSpec",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('name', models.CharField(max_length=100)),
-                ('kind', models.CharField(choices=[('numeric', 'Numeric'), ('categorical', 'Categorical'), ('boolean', 'Boolean'), ('datetime', 'Datetime'), ('text', 'Text')], max_length=16)),
-                ('nullable', models.BooleanField(default=True)),
-                ('min_value', models.FloatField(blank=True, null=True)),
-                ('max_value', models.FloatField(blank=True, null=True)),
-                ('categories', models.JSONField(blank=True, null=True)),
-                ('importance', models.FloatField(default=1.0)),
-                ('is_key', models.BooleanField(default=False, verbose_name='key feature')),
-                ('is_segment', models.BooleanField(default=False, verbose_name='segment column')),
-                ('drift_test', models.CharField(blank=True, help_text='override the automatic choice', max_length=32)),
-                ('schema', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='features', to='registry.featureschema')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("numeric", "Numeric"),
+                            ("categorical", "Categorical"),
+                            ("boolean", "Boolean"),
+                            ("datetime", "Datetime"),
+                            ("text", "Text"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("nullable", models.BooleanField(default=True)),
+                ("min_value", models.FloatField(blank=True, null=True)),
+                ("max_value", models.FloatField(blank=True, null=True)),
+                ("categories", models.JSONField(blank=True, null=True)),
+                ("importance", models.FloatField(default=1.0)),
+                ("is_key", models.BooleanField(default=False, verbose_name="key feature")),
+                ("is_segment", models.BooleanField(default=False, verbose_name="segment column")),
+                (
+                    "drift_test",
+                    models.CharField(blank=True, help_text="override the automatic choice", max_length=32),
+                ),
+                (
+                    "schema",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="features",
+                        to="registry.featureschema",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('schema', 'position'),
-                'constraints': [models.UniqueConstraint(fields=('schema', 'name'), name='registry_feature_name_unique')],
+                "ordering": ("schema", "position"),
+                "constraints": [
+                    models.UniqueConstraint(fields=("schema", "name"), name="registry_feature_name_unique")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='featureschema',
-            constraint=models.UniqueConstraint(fields=('version', 'number'), name='registry_schema_number_unique'),
+            model_name="featureschema",
+            constraint=models.UniqueConstraint(
+                fields=("version", "number"), name="registry_schema_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='baselinemetric',
-            constraint=models.UniqueConstraint(fields=('version', 'metric', 'holdout'), name='registry_baseline_unique'),
+            model_name="baselinemetric",
+            constraint=models.UniqueConstraint(
+                fields=("version", "metric", "holdout"), name="registry_baseline_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monitoredmodel',
-            constraint=models.CheckConstraint(condition=models.Q(('validator__isnull', True), ('developer__isnull', True), models.Q(('validator', models.F('developer')), _negated=True), _connector='OR'), name='registry_validator_is_not_developer', violation_error_message='the validator must not be the developer'),
+            model_name="monitoredmodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("validator__isnull", True),
+                    ("developer__isnull", True),
+                    models.Q(("validator", models.F("developer")), _negated=True),
+                    _connector="OR",
+                ),
+                name="registry_validator_is_not_developer",
+                violation_error_message="the validator must not be the developer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(fields=('model', 'label'), name='registry_version_label_unique'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                fields=("model", "label"), name="registry_version_label_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('role', 'champion'), ('status', 'production')), fields=('model',), name='registry_one_production_champion', violation_error_message='a model has one champion in production at a time'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("role", "champion"), ("status", "production")),
+                fields=("model",),
+                name="registry_one_production_champion",
+                violation_error_message="a model has one champion in production at a time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyexception',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('approved_by', models.F('proposed_by')), _negated=True), _connector='OR'), name='registry_exception_four_eyes', violation_error_message='an exception cannot be approved by its proposer'),
+            model_name="policyexception",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approved_by__isnull", True),
+                    models.Q(("approved_by", models.F("proposed_by")), _negated=True),
+                    _connector="OR",
+                ),
+                name="registry_exception_four_eyes",
+                violation_error_message="an exception cannot be approved by its proposer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='monitoringplan',
-            constraint=models.UniqueConstraint(fields=('model', 'tier', 'number'), name='registry_plan_number_unique', nulls_distinct=False),
+            model_name="monitoringplan",
+            constraint=models.UniqueConstraint(
+                fields=("model", "tier", "number"), name="registry_plan_number_unique", nulls_distinct=False
+            ),
         ),
         migrations.AddConstraint(
-            model_name='retrainingpolicy',
-            constraint=models.UniqueConstraint(fields=('model', 'tier', 'number'), name='registry_policy_number_unique', nulls_distinct=False),
+            model_name="retrainingpolicy",
+            constraint=models.UniqueConstraint(
+                fields=("model", "tier", "number"), name="registry_policy_number_unique", nulls_distinct=False
+            ),
         ),
     ]

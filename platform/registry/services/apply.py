@@ -73,8 +73,9 @@ class ApplyResult:
 class _Refused(Exception):
     """Raised inside the transaction so that it rolls back; recorded after it has."""
 
-    def __init__(self, error: RegistryPermissionDenied | RegistryLooseningRefused,
-                 model: MonitoredModel | None) -> None:
+    def __init__(
+        self, error: RegistryPermissionDenied | RegistryLooseningRefused, model: MonitoredModel | None
+    ) -> None:
         super().__init__(str(error))
         self.error = error
         self.model = model
@@ -92,9 +93,9 @@ def model_apply(*, document: dict[str, Any], user: Any) -> ApplyResult:
     if not can_register_models(user):
         error = RegistryPermissionDenied(
             f"'{(user.get_username() if user else '') or 'anonymous'}' may not register or change "
-            f"models (needs the {MODEL_OWNER} or {MODEL_RISK} role)")
-        existing = MonitoredModel.objects.filter(slug=slug).first() if isinstance(slug, str) \
-            else None
+            f"models (needs the {MODEL_OWNER} or {MODEL_RISK} role)"
+        )
+        existing = MonitoredModel.objects.filter(slug=slug).first() if isinstance(slug, str) else None
         _record(error, user, existing, slug)
         raise error
     try:
@@ -108,23 +109,34 @@ def model_apply(*, document: dict[str, Any], user: Any) -> ApplyResult:
         _record(refusal.error, user, refusal.model, doc.fields["slug"])
         raise refusal.error from None
     except IntegrityError as exc:
-        raise RegistryValidationError({
-            "slug": f"'{doc.fields['slug']}' was changed by someone else at the same time; "
-                    f"apply the document again ({exc})"}) from exc
+        raise RegistryValidationError(
+            {
+                "slug": f"'{doc.fields['slug']}' was changed by someone else at the same time; "
+                f"apply the document again ({exc})"
+            }
+        ) from exc
 
 
-def _record(error: RegistryPermissionDenied | RegistryLooseningRefused, user: Any,
-            model: MonitoredModel | None, slug: Any) -> None:
+def _record(
+    error: RegistryPermissionDenied | RegistryLooseningRefused,
+    user: Any,
+    model: MonitoredModel | None,
+    slug: Any,
+) -> None:
     if model is not None and not model.pk:
         model = None
     record_refusal(
-        action="registry.model.refused", user=user, subject=model,
+        action="registry.model.refused",
+        user=user,
+        subject=model,
         payload={
-            "model": {"slug": model.slug, "uid": str(model.uid)} if model else
-            {"slug": slug if isinstance(slug, str) else None, "uid": None},
+            "model": {"slug": model.slug, "uid": str(model.uid)}
+            if model
+            else {"slug": slug if isinstance(slug, str) else None, "uid": None},
             "refusal": "permission" if isinstance(error, RegistryPermissionDenied) else "loosening",
             "errors": error.errors,
-        })
+        },
+    )
 
 
 class _Apply:
@@ -151,10 +163,14 @@ class _Apply:
 
     def run(self) -> ApplyResult:
         slug = self.doc.fields["slug"]
-        self.model = (MonitoredModel.objects.select_for_update(of=("self",))
-                      .select_related("owner", "team", "developer", "validator",
-                                      "accountable_executive", "risk_tier_set_by")
-                      .filter(slug=slug).first())
+        self.model = (
+            MonitoredModel.objects.select_for_update(of=("self",))
+            .select_related(
+                "owner", "team", "developer", "validator", "accountable_executive", "risk_tier_set_by"
+            )
+            .filter(slug=slug)
+            .first()
+        )
         self._check_identity()
         self._check_may_change()
         self._resolve_references()
@@ -173,8 +189,7 @@ class _Apply:
             if outcome is not None and outcome.changed:
                 row = create_version(outcome, model=model, user=self.user)
                 self.changes.append(describe_change(outcome, row))
-                self.ledger.add(f"registry.{outcome.kind}.created", row,
-                                version_payload(outcome, row, model))
+                self.ledger.add(f"registry.{outcome.kind}.created", row, version_payload(outcome, row, model))
         self.ledger.record_all()
         return ApplyResult(model=model, created=created, changes=self.changes)
 
@@ -184,23 +199,25 @@ class _Apply:
             return
         if self.model is not None:
             if self.model.uid != uid:
-                self.errors["uid"] = (f"model '{self.model.slug}' has permanent id "
-                                      f"{self.model.uid}, not {uid}")
+                self.errors["uid"] = f"model '{self.model.slug}' has permanent id {self.model.uid}, not {uid}"
         elif (other := MonitoredModel.objects.filter(uid=uid).first()) is not None:
             self.errors["uid"] = f"{uid} is the permanent id of model '{other.slug}'"
 
     def _check_may_change(self) -> None:
         if self.model is not None and not can_change_model(self.user, self.model):
             visible = can_view_model(self.user, self.model)
-            raise _Refused(RegistryPermissionDenied(
-                f"'{self.user.get_username()}' may not change model '{self.model.slug}'",
-                subject_visible=visible), self.model)
+            raise _Refused(
+                RegistryPermissionDenied(
+                    f"'{self.user.get_username()}' may not change model '{self.model.slug}'",
+                    subject_visible=visible,
+                ),
+                self.model,
+            )
 
     def _resolve_references(self) -> None:
         fields = self.doc.fields
         names = self.doc.usernames
-        self.users = {u.get_username(): u for u in
-                      get_user_model().objects.filter(username__in=names)}
+        self.users = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names)}
         for key in USER_FIELDS:
             self._require_user(key, fields[key])
         for version in self.doc.versions:
@@ -212,8 +229,7 @@ class _Apply:
             if not owner.is_active:
                 self.errors["owner"] = f"'{owner.get_username()}' is not an active user"
             elif not owner.groups.filter(name=MODEL_OWNER).exists():
-                self.errors["owner"] = (f"'{owner.get_username()}' does not have the "
-                                        f"{MODEL_OWNER} role")
+                self.errors["owner"] = f"'{owner.get_username()}' does not have the {MODEL_OWNER} role"
         team_name = fields["team"]
         if team_name in ALL_ROLES:
             self.errors["team"] = f"'{team_name}' is a role, not a team"
@@ -222,8 +238,7 @@ class _Apply:
         if self.team is None:
             self.errors["team"] = f"there is no team (group) '{team_name}'"
         elif owner is not None and not owner.groups.filter(pk=self.team.pk).exists():
-            self.errors.setdefault("owner", f"'{owner.get_username()}' is not a member of team "
-                                            f"'{team_name}'")
+            self.errors.setdefault("owner", f"'{owner.get_username()}' is not a member of team '{team_name}'")
 
     def _require_user(self, path: str, name: str | None) -> None:
         if name and name not in self.users:
@@ -234,15 +249,24 @@ class _Apply:
             return
         assert self.team is not None
         if not self.user.groups.filter(pk=self.team.pk).exists():
-            raise _Refused(RegistryPermissionDenied(
-                f"'{self.user.get_username()}' is not a member of team '{self.team.name}' and "
-                f"may not register models for it", field="team"), self.model)
+            raise _Refused(
+                RegistryPermissionDenied(
+                    f"'{self.user.get_username()}' is not a member of team '{self.team.name}' and "
+                    f"may not register models for it",
+                    field="team",
+                ),
+                self.model,
+            )
         if self.model is not None:
             old, new = self.model.risk_tier, self.doc.fields["risk_tier"]
             if TIER_RANK[RiskTier(new)] < TIER_RANK[RiskTier(old)]:
-                raise _Refused(RegistryPermissionDenied(
-                    f"lowering the risk tier from {old} to {new} is for model risk to decide",
-                    field="risk_tier"), self.model)
+                raise _Refused(
+                    RegistryPermissionDenied(
+                        f"lowering the risk tier from {old} to {new} is for model risk to decide",
+                        field="risk_tier",
+                    ),
+                    self.model,
+                )
 
     def _raise_errors(self, *outcomes: SectionOutcome | None) -> None:
         refusals: dict[str, str] = {}
@@ -262,11 +286,15 @@ class _Apply:
         model = self.model
         tier_changed = model is None or model.risk_tier != fields["risk_tier"]
         if fields["risk_tier_set_by"] is None:
-            fields["risk_tier_set_by"] = self.user.get_username() if tier_changed \
+            fields["risk_tier_set_by"] = (
+                self.user.get_username()
+                if tier_changed
                 else _username(model.risk_tier_set_by if model else None)
+            )
         if fields["risk_tier_set_at"] is None:
-            fields["risk_tier_set_at"] = self.now if tier_changed \
-                else (model.risk_tier_set_at if model else None)
+            fields["risk_tier_set_at"] = (
+                self.now if tier_changed else (model.risk_tier_set_at if model else None)
+            )
         self.users.setdefault(self.user.get_username(), self.user)
         return fields
 
@@ -291,13 +319,15 @@ class _Apply:
         ref = {"slug": model.slug, "uid": str(model.uid)}
         if before is None:
             self.changes.append(f"created model {model.slug}")
-            self.ledger.add("registry.model.created", model,
-                            {"model": ref, "before": None, "after": after})
+            self.ledger.add("registry.model.created", model, {"model": ref, "before": None, "after": after})
         else:
             changed = sorted(k for k in after if after[k] != before.get(k))
             self.changes.extend(_field_change(k, before[k], after[k]) for k in changed)
-            self.ledger.add("registry.model.changed", model,
-                            {"model": ref, "before": before, "after": after, "changed": changed})
+            self.ledger.add(
+                "registry.model.changed",
+                model,
+                {"model": ref, "before": before, "after": after, "changed": changed},
+            )
         self.model = model
         return model
 
@@ -306,21 +336,27 @@ class _Apply:
     def _desired_versions(self, fields: dict[str, Any]) -> list[_VersionPlan]:
         existing: dict[str, ModelVersion] = {}
         if self.model is not None:
-            existing = {v.label: v for v in self.model.versions.select_related(
-                "validated_by", "retired_by").prefetch_related("baseline_metrics")}
+            existing = {
+                v.label: v
+                for v in self.model.versions.select_related("validated_by", "retired_by").prefetch_related(
+                    "baseline_metrics"
+                )
+            }
         plans = []
         for version in self.doc.versions:
             plans.append(self._desired_version(version, existing.get(version.label), fields))
         listed = {v.label for v in self.doc.versions}
         for label, current in existing.items():
             if label not in listed:
-                plans.append(_VersionPlan(doc=None, current=current,
-                                          state=version_snapshot(current), schema=None))
+                plans.append(
+                    _VersionPlan(doc=None, current=current, state=version_snapshot(current), schema=None)
+                )
         self._check_one_champion(plans)
         return plans
 
-    def _desired_version(self, doc: VersionDocument, current: ModelVersion | None,
-                         fields: dict[str, Any]) -> _VersionPlan:
+    def _desired_version(
+        self, doc: VersionDocument, current: ModelVersion | None, fields: dict[str, Any]
+    ) -> _VersionPlan:
         path = join("versions", doc.index)
         before = version_snapshot(current) if current is not None else None
         kept = before or {}
@@ -334,7 +370,8 @@ class _Apply:
             "validated_by": doc.validated_by or kept.get("validated_by"),
             "retired_at": iso(doc.retired_at) or kept.get("retired_at"),
             "retired_by": doc.retired_by or kept.get("retired_by"),
-            "baseline_metrics": doc.baseline_metrics if doc.baseline_metrics is not None
+            "baseline_metrics": doc.baseline_metrics
+            if doc.baseline_metrics is not None
             else kept.get("baseline_metrics", []),
         }
         if doc.status == LifecycleStatus.PRODUCTION and not state["deployed_at"]:
@@ -347,31 +384,34 @@ class _Apply:
                 self.errors[join(path, "artifact_sha256")] = (
                     f"version {doc.label} is registered with artifact "
                     f"{current.artifact_sha256[:12]}...; a new artifact is a new version "
-                    "(give it a new label)")
+                    "(give it a new label)"
+                )
             if current.status == LifecycleStatus.RETIRED and doc.status != LifecycleStatus.RETIRED:
                 self.errors[join(path, "status")] = (
                     f"version {doc.label} was retired on {kept['retired_at']} by "
-                    f"{kept['retired_by']}; a retired version stays retired")
-            if current.validated_at is not None and state["baseline_metrics"] != \
-                    kept["baseline_metrics"]:
+                    f"{kept['retired_by']}; a retired version stays retired"
+                )
+            if current.validated_at is not None and state["baseline_metrics"] != kept["baseline_metrics"]:
                 self.errors[join(path, "baseline_metrics")] = (
                     f"version {doc.label} was validated on {kept['validated_at']}; the baseline "
-                    "metrics signed off then cannot change (register a new version)")
-        if doc.status in MONITORED_STATUSES and not (state["validated_by"]
-                                                     and state["validated_at"]):
+                    "metrics signed off then cannot change (register a new version)"
+                )
+        if doc.status in MONITORED_STATUSES and not (state["validated_by"] and state["validated_at"]):
             self.errors[join(path, "validated_by")] = (
                 f"version {doc.label} is {doc.status}, so it must have been validated: give "
-                "validated_by and validated_at")
+                "validated_by and validated_at"
+            )
         if state["validated_by"] and state["validated_by"] == fields["developer"]:
             self.errors[join(path, "validated_by")] = (
-                f"'{fields['developer']}' developed this model and cannot validate its versions")
+                f"'{fields['developer']}' developed this model and cannot validate its versions"
+            )
         has_schema = doc.schema is not None or (
-            current is not None and selectors.schema_current_or_none(current) is not None)
-        if doc.status in (LifecycleStatus.PRODUCTION, LifecycleStatus.RESTRICTED) \
-                and not has_schema:
+            current is not None and selectors.schema_current_or_none(current) is not None
+        )
+        if doc.status in (LifecycleStatus.PRODUCTION, LifecycleStatus.RESTRICTED) and not has_schema:
             self.errors[join(path, "features")] = (
-                f"a {doc.status} version is monitored and needs a feature schema: list its "
-                "features")
+                f"a {doc.status} version is monitored and needs a feature schema: list its features"
+            )
         return _VersionPlan(doc=doc, current=current, state=state, schema=doc.schema)
 
     def _check_one_champion(self, plans: list[_VersionPlan]) -> None:
@@ -380,11 +420,14 @@ class _Apply:
             labels = " and ".join(p.state["label"] for p in champions)
             listed = [p for p in champions if p.doc is not None]
             where = join(join("versions", listed[-1].doc.index), "role") if listed else "versions"
-            self.errors[where] = (f"a model has one champion in production at a time: {labels} "
-                                  "would both be; make one a challenger or retire it")
+            self.errors[where] = (
+                f"a model has one champion in production at a time: {labels} "
+                "would both be; make one a challenger or retire it"
+            )
 
-    def _check_versions_against_policy(self, plans: list[_VersionPlan],
-                                       policy: SectionOutcome | None) -> None:
+    def _check_versions_against_policy(
+        self, plans: list[_VersionPlan], policy: SectionOutcome | None
+    ) -> None:
         if policy is not None:
             metric = policy.content["performance_metric"]
         else:
@@ -396,36 +439,48 @@ class _Apply:
                 continue
             if not any(b["metric"] == metric for b in plan.state["baseline_metrics"]):
                 path = join(join("versions", plan.doc.index), "baseline_metrics")
-                self.errors.setdefault(path, (
-                    f"a production version needs a validated baseline for the policy's "
-                    f"performance metric '{metric}' (every check's first stage compares "
-                    "against it)"))
+                self.errors.setdefault(
+                    path,
+                    (
+                        f"a production version needs a validated baseline for the policy's "
+                        f"performance metric '{metric}' (every check's first stage compares "
+                        "against it)"
+                    ),
+                )
 
     def _policy_in_force_metric(self) -> str | None:
         fields = self.doc.fields
         tier, task_type = fields["risk_tier"], fields["task_type"]
-        own = selectors.own_in_force(RetrainingPolicy, self.model, tier) \
-            if self.model is not None else None
-        metric = own.performance_metric if own is not None \
+        own = selectors.own_in_force(RetrainingPolicy, self.model, tier) if self.model is not None else None
+        metric = (
+            own.performance_metric
+            if own is not None
             else selectors.tier_default_policy(tier).performance_metric
+        )
         if metric not in strictness.TASK_METRICS[task_type]:
             self.errors["policy"] = (
                 f"a {task_type} model needs its own retraining policy: the {tier} tier's "
                 f"default measures {metric}; give policy.performance_metric, one of "
-                f"{', '.join(strictness.TASK_METRICS[task_type])}")
+                f"{', '.join(strictness.TASK_METRICS[task_type])}"
+            )
             return None
         return str(metric)
 
     def _write_versions(self, model: MonitoredModel, plans: list[_VersionPlan]) -> None:
         # Demote before promoting: the one-champion constraint is checked row by row. Otherwise
         # versions are written in the document's order, which an export then repeats.
-        sitting = {p.current.pk for p in plans if p.current is not None
-                   and p.current.status == LifecycleStatus.PRODUCTION
-                   and p.current.role == VersionRole.CHAMPION}
+        sitting = {
+            p.current.pk
+            for p in plans
+            if p.current is not None
+            and p.current.status == LifecycleStatus.PRODUCTION
+            and p.current.role == VersionRole.CHAMPION
+        }
 
         def promoted_later(plan: _VersionPlan) -> bool:
             return plan.is_production_champion and bool(
-                sitting - ({plan.current.pk} if plan.current is not None else set()))
+                sitting - ({plan.current.pk} if plan.current is not None else set())
+            )
 
         for plan in sorted(plans, key=promoted_later):
             if plan.doc is None:
@@ -454,7 +509,8 @@ class _Apply:
         if before is None or before["baseline_metrics"] != state["baseline_metrics"]:
             version.baseline_metrics.all().delete()
             BaselineMetric.objects.bulk_create(
-                BaselineMetric(version=version, **b) for b in state["baseline_metrics"])
+                BaselineMetric(version=version, **b) for b in state["baseline_metrics"]
+            )
         after = version_snapshot(version)
         payload = {"model": {"slug": model.slug, "uid": str(model.uid)}, "after": after}
         if before is None:
@@ -463,50 +519,61 @@ class _Apply:
             self.ledger.add("registry.version.created", version, {**payload, "before": None})
         else:
             changed = sorted(k for k in after if after[k] != before.get(k))
-            self.changes.extend(f"version {version.label}: "
-                                + _field_change(k, before[k], after[k]) for k in changed)
-            self.ledger.add("registry.version.changed", version,
-                            {**payload, "before": before, "changed": changed})
+            self.changes.extend(
+                f"version {version.label}: " + _field_change(k, before[k], after[k]) for k in changed
+            )
+            self.ledger.add(
+                "registry.version.changed", version, {**payload, "before": before, "changed": changed}
+            )
         return version
 
-    def _write_schema(self, model: MonitoredModel, version: ModelVersion,
-                      content: dict[str, Any]) -> None:
+    def _write_schema(self, model: MonitoredModel, version: ModelVersion, content: dict[str, Any]) -> None:
         current = selectors.schema_current_or_none(version)
         before = schema_content(current) if current is not None else None
         if before == content:
             return
         schema = FeatureSchema.objects.create(
-            version=version, number=(current.number + 1) if current else 1,
-            content_sha256=content_sha256(content), created_by=self.user,
-            **{k: v for k, v in content.items() if k != "features"})
+            version=version,
+            number=(current.number + 1) if current else 1,
+            content_sha256=content_sha256(content),
+            created_by=self.user,
+            **{k: v for k, v in content.items() if k != "features"},
+        )
         FeatureSpec.objects.bulk_create(
-            FeatureSpec(schema=schema, position=i, **feature)
-            for i, feature in enumerate(content["features"]))
+            FeatureSpec(schema=schema, position=i, **feature) for i, feature in enumerate(content["features"])
+        )
         summary = _schema_change(before, content)
-        self.changes.append(f"schema v{schema.number} for version {version.label}"
-                            + (f" ({summary})" if summary else ""))
-        self.ledger.add("registry.schema.created", schema, {
-            "model": {"slug": model.slug, "uid": str(model.uid)},
-            "version": version.label,
-            "number": schema.number,
-            "content_sha256": schema.content_sha256,
-            "before": None if current is None else {
-                "number": current.number, "content_sha256": current.content_sha256,
-                "content": before},
-            "after": content,
-            "summary": summary,
-        })
+        self.changes.append(
+            f"schema v{schema.number} for version {version.label}" + (f" ({summary})" if summary else "")
+        )
+        self.ledger.add(
+            "registry.schema.created",
+            schema,
+            {
+                "model": {"slug": model.slug, "uid": str(model.uid)},
+                "version": version.label,
+                "number": schema.number,
+                "content_sha256": schema.content_sha256,
+                "before": None
+                if current is None
+                else {"number": current.number, "content_sha256": current.content_sha256, "content": before},
+                "after": content,
+                "summary": summary,
+            },
+        )
 
     # --- plan and policy ---------------------------------------------------------------------
 
-    def _sections(self, fields: dict[str, Any]) -> tuple[SectionOutcome | None,
-                                                         SectionOutcome | None]:
-        common = {"model": self.model, "tier": fields["risk_tier"],
-                  "task_type": fields["task_type"], "has_kpi": bool(fields["kpi_name"]),
-                  "now": self.now}
+    def _sections(self, fields: dict[str, Any]) -> tuple[SectionOutcome | None, SectionOutcome | None]:
+        common = {
+            "model": self.model,
+            "tier": fields["risk_tier"],
+            "task_type": fields["task_type"],
+            "has_kpi": bool(fields["kpi_name"]),
+            "now": self.now,
+        }
         plan = evaluate_section("plan", self.doc.plan, **common) if self.doc.plan else None
-        policy = evaluate_section("policy", self.doc.policy, **common) if self.doc.policy \
-            else None
+        policy = evaluate_section("policy", self.doc.policy, **common) if self.doc.policy else None
         return plan, policy
 
 
@@ -519,8 +586,9 @@ class _VersionPlan:
 
     @property
     def is_production_champion(self) -> bool:
-        return (self.state["status"] == LifecycleStatus.PRODUCTION
-                and self.state["role"] == VersionRole.CHAMPION)
+        return (
+            self.state["status"] == LifecycleStatus.PRODUCTION and self.state["role"] == VersionRole.CHAMPION
+        )
 
 
 def _username(user: Any) -> str | None:
@@ -537,6 +605,7 @@ def _field_change(key: str, before: Any, after: Any) -> str:
     def show(value: Any) -> str:
         text = "none" if value in (None, "") else str(value)
         return text if len(text) <= 40 else text[:37] + "..."
+
     return f"{key}: {show(before)} -> {show(after)}"
 
 

@@ -40,8 +40,7 @@ class PendingEntries:
 
     def record_all(self) -> None:
         for action, subject, payload in self.entries:
-            record(action=action, subject=subject, payload=with_operator(payload),
-                   actor=self.actor)
+            record(action=action, subject=subject, payload=with_operator(payload), actor=self.actor)
 
 
 def record_refusal(*, action: str, user: Any, subject: Subject, payload: dict[str, Any]) -> None:

@@ -49,8 +49,7 @@ def external_event_create(*, data: dict[str, Any], user: Any) -> ExternalEvent:
     if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
         r.error("models", "expected a list of model slugs")
         slugs = []
-    if isinstance(starts_at, dt.datetime) and isinstance(ends_at, dt.datetime) \
-            and ends_at < starts_at:
+    if isinstance(starts_at, dt.datetime) and isinstance(ends_at, dt.datetime) and ends_at < starts_at:
         r.error("ends_at", f"{iso(ends_at)} is before starts_at {iso(starts_at)}")
     visible = {model.slug: model for model in visible_models(user).filter(slug__in=slugs)}
     for index, slug in enumerate(slugs):
@@ -64,20 +63,37 @@ def external_event_create(*, data: dict[str, Any], user: Any) -> ExternalEvent:
     models = [visible[slug] for slug in slugs]
     denied = [model for model in models if not can_write_data(user, model)]
     if denied or (not models and not has_role(user, MODEL_RISK)):
-        reason = (f"'{user.get_username()}' may not record events for "
-                  + ", ".join(f"'{model.slug}'" for model in denied)) if denied else (
-            f"a fleet-wide event (no models listed) needs the {MODEL_RISK} role")
+        reason = (
+            (
+                f"'{user.get_username()}' may not record events for "
+                + ", ".join(f"'{model.slug}'" for model in denied)
+            )
+            if denied
+            else (f"a fleet-wide event (no models listed) needs the {MODEL_RISK} role")
+        )
         error = RegistryPermissionDenied(reason, field="models")
-        record_refusal(action="registry.event.refused", user=user,
-                       subject=denied[0] if len(denied) == 1 else None,
-                       payload={"models": sorted(m.slug for m in denied), "errors": error.errors})
+        record_refusal(
+            action="registry.event.refused",
+            user=user,
+            subject=denied[0] if len(denied) == 1 else None,
+            payload={"models": sorted(m.slug for m in denied), "errors": error.errors},
+        )
         raise error
 
     with transaction.atomic():
         event = ExternalEvent.objects.create(
-            kind=kind, title=title, description=description, starts_at=starts_at,
-            ends_at=ends_at, created_by=user)
+            kind=kind,
+            title=title,
+            description=description,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_by=user,
+        )
         event.affected_models.set(models)
-        record(action="registry.event.created", subject=event,
-               payload=with_operator({"after": event_snapshot(event)}), actor=actor_for(user))
+        record(
+            action="registry.event.created",
+            subject=event,
+            payload=with_operator({"after": event_snapshot(event)}),
+            actor=actor_for(user),
+        )
     return event

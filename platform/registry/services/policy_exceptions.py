@@ -35,76 +35,113 @@ def exception_snapshot(exception: PolicyException) -> dict[str, Any]:
     }
 
 
-def policy_exception_propose(*, model: MonitoredModel, target: str, fields: list[str],
-                             reason: str, expires_at: dt.datetime, user: Any) -> PolicyException:
+def policy_exception_propose(
+    *, model: MonitoredModel, target: str, fields: list[str], reason: str, expires_at: dt.datetime, user: Any
+) -> PolicyException:
     """Propose an exception allowing ``fields`` of the model's ``target`` ("plan" or "policy")
     to be looser than the tier's until ``expires_at``; it counts once approved."""
     if not can_change_model(user, model):
-        _refuse("registry.exception.refused", user, model, RegistryPermissionDenied(
-            f"'{user.get_username()}' may not propose exceptions for model '{model.slug}'",
-            subject_visible=can_view_model(user, model)), {"step": "propose"})
-    errors = policy_exception_problems(target=target, fields=fields, reason=reason,
-                                       expires_at=expires_at)
+        _refuse(
+            "registry.exception.refused",
+            user,
+            model,
+            RegistryPermissionDenied(
+                f"'{user.get_username()}' may not propose exceptions for model '{model.slug}'",
+                subject_visible=can_view_model(user, model),
+            ),
+            {"step": "propose"},
+        )
+    errors = policy_exception_problems(target=target, fields=fields, reason=reason, expires_at=expires_at)
     if errors:
         raise RegistryValidationError(errors)
     with transaction.atomic():
         exception = PolicyException.objects.create(
-            model=model, target=target, fields=list(fields), reason=reason.strip(),
-            proposed_by=user, expires_at=expires_at)
+            model=model,
+            target=target,
+            fields=list(fields),
+            reason=reason.strip(),
+            proposed_by=user,
+            expires_at=expires_at,
+        )
         snapshot = exception_snapshot(exception)
-        record(action="registry.exception.proposed", subject=exception,
-               payload=with_operator({**snapshot, "content_sha256": content_sha256(snapshot)}),
-               actor=actor_for(user))
+        record(
+            action="registry.exception.proposed",
+            subject=exception,
+            payload=with_operator({**snapshot, "content_sha256": content_sha256(snapshot)}),
+            actor=actor_for(user),
+        )
     return exception
 
 
 def policy_exception_approve(*, exception: PolicyException, user: Any) -> PolicyException:
     """Approve ``exception``: only a model-risk user who did not propose it, before it expires.
     The ledger entry carries the hash of exactly what was approved."""
-    exception = PolicyException.objects.select_related("model", "proposed_by").get(
-        pk=exception.pk)
+    exception = PolicyException.objects.select_related("model", "proposed_by").get(pk=exception.pk)
     if not can_approve_exceptions(user):
-        _refuse("registry.exception.refused", user, exception, RegistryPermissionDenied(
-            f"'{user.get_username()}' may not approve policy exceptions (needs the model risk "
-            "role)"), {"step": "approve"})
+        _refuse(
+            "registry.exception.refused",
+            user,
+            exception,
+            RegistryPermissionDenied(
+                f"'{user.get_username()}' may not approve policy exceptions (needs the model risk role)"
+            ),
+            {"step": "approve"},
+        )
     if user.pk == exception.proposed_by_id:
-        _refuse("registry.exception.refused", user, exception, RegistryPermissionDenied(
-            f"exception #{exception.pk} was proposed by '{user.get_username()}', who cannot also "
-            "approve it: another model-risk user must", field="approved_by"), {"step": "approve"})
+        _refuse(
+            "registry.exception.refused",
+            user,
+            exception,
+            RegistryPermissionDenied(
+                f"exception #{exception.pk} was proposed by '{user.get_username()}', who cannot also "
+                "approve it: another model-risk user must",
+                field="approved_by",
+            ),
+            {"step": "approve"},
+        )
     if exception.approved_by_id is not None:
-        raise RegistryValidationError({"approved_by": f"exception #{exception.pk} is already "
-                                                      "approved"})
+        raise RegistryValidationError({"approved_by": f"exception #{exception.pk} is already approved"})
     now = timezone.now()
     if exception.expires_at <= now:
-        raise RegistryValidationError({"expires_at": f"exception #{exception.pk} expired on "
-                                                     f"{iso(exception.expires_at)}"})
+        raise RegistryValidationError(
+            {"expires_at": f"exception #{exception.pk} expired on {iso(exception.expires_at)}"}
+        )
     snapshot = exception_snapshot(exception)
     with transaction.atomic():
         # Compare-and-set: two approvers at once, one wins.
         claimed = PolicyException.objects.filter(pk=exception.pk, approved_by=None).update(
-            approved_by=user, approved_at=now)
+            approved_by=user, approved_at=now
+        )
         if claimed != 1:
-            raise RegistryValidationError({"approved_by": f"exception #{exception.pk} was "
-                                                          "approved by someone else just now"})
-        record(action="registry.exception.approved", subject=exception,
-               payload=with_operator({"exception": snapshot,
-                                      "approved_sha256": content_sha256(snapshot),
-                                      "approved_at": iso(now)}),
-               actor=actor_for(user))
+            raise RegistryValidationError(
+                {"approved_by": f"exception #{exception.pk} was approved by someone else just now"}
+            )
+        record(
+            action="registry.exception.approved",
+            subject=exception,
+            payload=with_operator(
+                {"exception": snapshot, "approved_sha256": content_sha256(snapshot), "approved_at": iso(now)}
+            ),
+            actor=actor_for(user),
+        )
     exception.refresh_from_db()
     return exception
 
 
-def _refuse(action: str, user: Any, subject: Any, error: RegistryPermissionDenied,
-            extra: dict[str, Any]) -> None:
+def _refuse(
+    action: str, user: Any, subject: Any, error: RegistryPermissionDenied, extra: dict[str, Any]
+) -> None:
     model = subject if isinstance(subject, MonitoredModel) else subject.model
-    record_refusal(action=action, user=user, subject=subject, payload={
-        **extra, "model": {"slug": model.slug, "uid": str(model.uid)}, "errors": error.errors})
+    record_refusal(
+        action=action,
+        user=user,
+        subject=subject,
+        payload={**extra, "model": {"slug": model.slug, "uid": str(model.uid)}, "errors": error.errors},
+    )
     raise error
 
 
-def policy_exception_problems(*, target: str, fields: Any, reason: Any,
-                              expires_at: Any) -> dict[str, str]:
+def policy_exception_problems(*, target: str, fields: Any, reason: Any, expires_at: Any) -> dict[str, str]:
     """What is wrong with a proposal (path -> message); empty when nothing is."""
     errors: dict[str, str] = {}
     if target not in PolicyException.Target.values:
@@ -115,12 +152,16 @@ def policy_exception_problems(*, target: str, fields: Any, reason: Any,
     elif not errors:
         for index, name in enumerate(fields):
             valid = name in allowed or (
-                target == "plan" and isinstance(name, str) and name.startswith("thresholds.")
-                and name.removeprefix("thresholds.") in THRESHOLD_TESTS)
+                target == "plan"
+                and isinstance(name, str)
+                and name.startswith("thresholds.")
+                and name.removeprefix("thresholds.") in THRESHOLD_TESTS
+            )
             if not valid:
-                errors[f"fields[{index}]"] = (f"'{name}' is not a {target} field; one of "
-                                              f"{', '.join(allowed)}"
-                                              + (", thresholds.<test>" if target == "plan" else ""))
+                errors[f"fields[{index}]"] = (
+                    f"'{name}' is not a {target} field; one of "
+                    f"{', '.join(allowed)}" + (", thresholds.<test>" if target == "plan" else "")
+                )
         if len(set(fields)) != len(fields):
             errors["fields"] = "a field is named twice"
     if not isinstance(reason, str) or not reason.strip():
@@ -131,6 +172,7 @@ def policy_exception_problems(*, target: str, fields: Any, reason: Any,
     elif expires_at <= now:
         errors["expires_at"] = f"{iso(expires_at)} is in the past"
     elif expires_at > now + dt.timedelta(days=MAX_EXCEPTION_DAYS):
-        errors["expires_at"] = (f"an exception lasts at most {MAX_EXCEPTION_DAYS} days; renew it "
-                                "when it expires")
+        errors["expires_at"] = (
+            f"an exception lasts at most {MAX_EXCEPTION_DAYS} days; renew it when it expires"
+        )
     return errors

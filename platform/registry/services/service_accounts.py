@@ -32,14 +32,22 @@ def _may_manage(user: Any, models: Iterable[MonitoredModel]) -> bool:
     if permissions.has_role(user, MODEL_RISK):
         return True
     models = list(models)
-    return bool(models) and permissions.can_register_models(user) and all(
-        permissions.can_change_model(user, model) for model in models)
+    return (
+        bool(models)
+        and permissions.can_register_models(user)
+        and all(permissions.can_change_model(user, model) for model in models)
+    )
 
 
-def _refuse(*, user: Any, subject: ServiceAccount | None, operation: str, name: str,
-            message: str) -> NoReturn:
-    record_refusal(action="registry.service_account.refused", user=user, subject=subject,
-                   payload={"operation": operation, "name": name, "reason": message})
+def _refuse(
+    *, user: Any, subject: ServiceAccount | None, operation: str, name: str, message: str
+) -> NoReturn:
+    record_refusal(
+        action="registry.service_account.refused",
+        user=user,
+        subject=subject,
+        payload={"operation": operation, "name": name, "reason": message},
+    )
     raise RegistryPermissionDenied(message)
 
 
@@ -51,11 +59,16 @@ def service_account_create(
     models = list(models)
     if not _NAME.match(name):
         raise RegistryValidationError(
-            {"name": f"{name!r}: use 2-63 lowercase letters, digits and hyphens, e.g. 'scoring-api'"})
+            {"name": f"{name!r}: use 2-63 lowercase letters, digits and hyphens, e.g. 'scoring-api'"}
+        )
     if not _may_manage(user, models):
-        _refuse(user=user, subject=None, operation="create", name=name,
-                message="only model risk, or a model owner for their own teams' models, "
-                        "creates service accounts")
+        _refuse(
+            user=user,
+            subject=None,
+            operation="create",
+            name=name,
+            message="only model risk, or a model owner for their own teams' models, creates service accounts",
+        )
     username = USERNAME_PREFIX + name
     User = get_user_model()
     if ServiceAccount.objects.filter(name=name).exists() or User.objects.filter(username=username).exists():
@@ -68,44 +81,73 @@ def service_account_create(
         account_user.save()
         account_user.groups.add(Group.objects.get(name=SERVICE_ACCOUNT))
         account = ServiceAccount.objects.create(
-            user=account_user, name=name, token_prefix=issued.prefix, token_sha256=issued.sha256,
-            created_by=user)
+            user=account_user,
+            name=name,
+            token_prefix=issued.prefix,
+            token_sha256=issued.sha256,
+            created_by=user,
+        )
         account.scoped_models.set(models)
-        record(action="registry.service_account.created", subject=account, actor=actor_for(user),
-               payload=with_operator({
-                   "name": name,
-                   "user": username,
-                   "token_prefix": issued.prefix,
-                   "models": sorted(model.slug for model in models),
-               }))
+        record(
+            action="registry.service_account.created",
+            subject=account,
+            actor=actor_for(user),
+            payload=with_operator(
+                {
+                    "name": name,
+                    "user": username,
+                    "token_prefix": issued.prefix,
+                    "models": sorted(model.slug for model in models),
+                }
+            ),
+        )
     return account, issued.token
 
 
 def service_account_rotate(*, account: ServiceAccount, user: Any) -> str:
     """Replace the token: the old one stops working at once. Returns the new token."""
     if not _may_manage(user, account.scoped_models.all()):
-        _refuse(user=user, subject=account, operation="rotate", name=account.name,
-                message=f"you may not rotate the token of service account {account.name}")
+        _refuse(
+            user=user,
+            subject=account,
+            operation="rotate",
+            name=account.name,
+            message=f"you may not rotate the token of service account {account.name}",
+        )
     issued = token_issue()
     old_prefix = account.token_prefix
     with transaction.atomic():
         account.token_prefix, account.token_sha256 = issued.prefix, issued.sha256
         account.save(update_fields=("token_prefix", "token_sha256"))
-        record(action="registry.service_account.rotated", subject=account, actor=actor_for(user),
-               payload=with_operator({"name": account.name, "old_token_prefix": old_prefix,
-                                      "token_prefix": issued.prefix}))
+        record(
+            action="registry.service_account.rotated",
+            subject=account,
+            actor=actor_for(user),
+            payload=with_operator(
+                {"name": account.name, "old_token_prefix": old_prefix, "token_prefix": issued.prefix}
+            ),
+        )
     return issued.token
 
 
 def service_account_deactivate(*, account: ServiceAccount, user: Any) -> ServiceAccount:
     """Refuse the account's token from now on; the account and its history stay."""
     if not _may_manage(user, account.scoped_models.all()):
-        _refuse(user=user, subject=account, operation="deactivate", name=account.name,
-                message=f"you may not deactivate service account {account.name}")
+        _refuse(
+            user=user,
+            subject=account,
+            operation="deactivate",
+            name=account.name,
+            message=f"you may not deactivate service account {account.name}",
+        )
     with transaction.atomic():
         if ServiceAccount.objects.filter(pk=account.pk, is_active=True).update(is_active=False) != 1:
             return account  # already inactive: nothing changed, nothing to record
         account.is_active = False
-        record(action="registry.service_account.deactivated", subject=account, actor=actor_for(user),
-               payload=with_operator({"name": account.name, "token_prefix": account.token_prefix}))
+        record(
+            action="registry.service_account.deactivated",
+            subject=account,
+            actor=actor_for(user),
+            payload=with_operator({"name": account.name, "token_prefix": account.token_prefix}),
+        )
     return account

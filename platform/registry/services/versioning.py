@@ -21,7 +21,9 @@ from registry.models import MonitoredModel, MonitoringPlan, PolicyException, Ret
 Kind = Literal["plan", "policy"]
 
 ROW_CLASS: dict[str, type[MonitoringPlan] | type[RetrainingPolicy]] = {
-    "plan": MonitoringPlan, "policy": RetrainingPolicy}
+    "plan": MonitoringPlan,
+    "policy": RetrainingPolicy,
+}
 
 
 def content_of(kind: Kind, row: Any) -> dict[str, Any]:
@@ -29,8 +31,7 @@ def content_of(kind: Kind, row: Any) -> dict[str, Any]:
 
 
 def tier_default(kind: Kind, tier: str) -> Any:
-    return selectors.tier_default_plan(tier) if kind == "plan" \
-        else selectors.tier_default_policy(tier)
+    return selectors.tier_default_plan(tier) if kind == "plan" else selectors.tier_default_policy(tier)
 
 
 def own_in_force(kind: Kind, model: MonitoredModel | None, tier: str) -> Any:
@@ -53,9 +54,17 @@ class SectionOutcome:
     refusals: dict[str, str] = field(default_factory=dict)  # a loosening not covered
 
 
-def evaluate_section(kind: Kind, section: SectionDocument, *, model: MonitoredModel | None,
-                     tier: str, task_type: str, has_kpi: bool, now: dt.datetime,
-                     path: str | None = None) -> SectionOutcome:
+def evaluate_section(
+    kind: Kind,
+    section: SectionDocument,
+    *,
+    model: MonitoredModel | None,
+    tier: str,
+    task_type: str,
+    has_kpi: bool,
+    now: dt.datetime,
+    path: str | None = None,
+) -> SectionOutcome:
     """What applying ``section`` would do. Writes nothing."""
     path = path or kind
     default_row = tier_default(kind, tier)
@@ -64,24 +73,35 @@ def evaluate_section(kind: Kind, section: SectionDocument, *, model: MonitoredMo
         default = strictness.effective_policy_default(default, task_type)
     content = {**default, **section.values}
     in_force = own_in_force(kind, model, tier) or default_row
-    outcome = SectionOutcome(kind=kind, tier=tier, content=content, in_force=in_force,
-                             changed=content != content_of(kind, in_force), reason=section.reason)
+    outcome = SectionOutcome(
+        kind=kind,
+        tier=tier,
+        content=content,
+        in_force=in_force,
+        changed=content != content_of(kind, in_force),
+        reason=section.reason,
+    )
     if not outcome.changed:
         return outcome
 
     previous = _newest_own(kind, model)
-    if previous is not None and section.reason.strip() == previous.reason.strip() \
-            and content != content_of(kind, previous):
+    if (
+        previous is not None
+        and section.reason.strip() == previous.reason.strip()
+        and content != content_of(kind, previous)
+    ):
         changed = sorted(k for k, v in content.items() if content_of(kind, previous).get(k) != v)
         outcome.errors[f"{path}.reason"] = (
             f"the {kind} changes {', '.join(changed)}; say why in {path}.reason (it still reads "
-            f"the reason of v{previous.number})")
+            f"the reason of v{previous.number})"
+        )
 
     if kind == "plan":
         outcome.loosenings = strictness.plan_loosenings(content, default)
     else:
-        outcome.loosenings = strictness.policy_loosenings(content, default, task_type=task_type,
-                                                          has_kpi=has_kpi)
+        outcome.loosenings = strictness.policy_loosenings(
+            content, default, task_type=task_type, has_kpi=has_kpi
+        )
     if section.exception is not None:
         outcome.exception = _exception(kind, section.exception, model, outcome, path)
     if outcome.loosenings:
@@ -95,30 +115,34 @@ def _newest_own(kind: Kind, model: MonitoredModel | None) -> Any:
     return ROW_CLASS[kind].objects.filter(model=model).order_by("-number").first()
 
 
-def _exception(kind: Kind, exception_id: int, model: MonitoredModel | None,
-               outcome: SectionOutcome, path: str) -> PolicyException | None:
+def _exception(
+    kind: Kind, exception_id: int, model: MonitoredModel | None, outcome: SectionOutcome, path: str
+) -> PolicyException | None:
     exception = PolicyException.objects.select_related("model").filter(pk=exception_id).first()
     where = f"{path}.exception"
     if exception is None:
         outcome.errors[where] = f"there is no policy exception #{exception_id}"
         return None
     if model is None:
-        outcome.errors[where] = (f"a new model cannot rest on an exception: register it on the "
-                                 f"tier's {kind} first, then propose an exception for it")
+        outcome.errors[where] = (
+            f"a new model cannot rest on an exception: register it on the "
+            f"tier's {kind} first, then propose an exception for it"
+        )
         return None
     if exception.model_id != model.pk:
-        outcome.errors[where] = (f"exception #{exception_id} is for model "
-                                 f"'{exception.model.slug}', not this one")
+        outcome.errors[where] = (
+            f"exception #{exception_id} is for model '{exception.model.slug}', not this one"
+        )
         return None
     if exception.target != kind:
-        outcome.errors[where] = (f"exception #{exception_id} is for the {exception.target}, "
-                                 f"not the {kind}")
+        outcome.errors[where] = f"exception #{exception_id} is for the {exception.target}, not the {kind}"
         return None
     return exception
 
 
-def _judge_loosenings(outcome: SectionOutcome, exception_id: int | None, tier: str,
-                      now: dt.datetime, path: str) -> None:
+def _judge_loosenings(
+    outcome: SectionOutcome, exception_id: int | None, tier: str, now: dt.datetime, path: str
+) -> None:
     exception = outcome.exception
     problem = ""
     if exception_id is None:
@@ -133,12 +157,14 @@ def _judge_loosenings(outcome: SectionOutcome, exception_id: int | None, tier: s
         problem = f"exception #{exception.pk} expired on {exception.expires_at:%Y-%m-%d %H:%M} UTC"
     for loosening in outcome.loosenings:
         message = problem
-        if not message and exception is not None and not strictness.covered_by(
-                loosening.field, list(exception.fields or [])):
+        if (
+            not message
+            and exception is not None
+            and not strictness.covered_by(loosening.field, list(exception.fields or []))
+        ):
             message = f"exception #{exception.pk} does not cover {loosening.field}"
         if message:
-            outcome.refusals[f"{path}.{loosening.field}"] = \
-                f"{loosening.describe(tier)}; {message}"
+            outcome.refusals[f"{path}.{loosening.field}"] = f"{loosening.describe(tier)}; {message}"
 
 
 def create_version(outcome: SectionOutcome, *, model: MonitoredModel | None, user: Any) -> Any:
@@ -149,16 +175,20 @@ def create_version(outcome: SectionOutcome, *, model: MonitoredModel | None, use
         rows = rows.filter(tier=outcome.tier)
     number = (rows.aggregate(n=Max("number"))["n"] or 0) + 1
     row = row_class(
-        model=model, tier=outcome.tier, number=number, reason=outcome.reason,
+        model=model,
+        tier=outcome.tier,
+        number=number,
+        reason=outcome.reason,
         created_by=user if getattr(user, "pk", None) else None,
         exception=outcome.exception if outcome.loosenings else None,
-        content_sha256=content_sha256(outcome.content), **outcome.content)
+        content_sha256=content_sha256(outcome.content),
+        **outcome.content,
+    )
     row.save()
     return row
 
 
-def version_payload(outcome: SectionOutcome, row: Any,
-                    model: MonitoredModel | None) -> dict[str, Any]:
+def version_payload(outcome: SectionOutcome, row: Any, model: MonitoredModel | None) -> dict[str, Any]:
     previous = outcome.in_force
     return {
         "model": _model_ref(model),
@@ -173,8 +203,9 @@ def version_payload(outcome: SectionOutcome, row: Any,
             "content": content_of(outcome.kind, previous),
         },
         "after": outcome.content,
-        "changed": sorted(k for k, v in outcome.content.items()
-                          if content_of(outcome.kind, previous).get(k) != v),
+        "changed": sorted(
+            k for k, v in outcome.content.items() if content_of(outcome.kind, previous).get(k) != v
+        ),
         "loosened": [x.field for x in outcome.loosenings],
         "exception": row.exception_id,
     }

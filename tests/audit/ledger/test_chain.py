@@ -18,15 +18,22 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_first_entry_links_to_the_genesis_hash_and_its_hash_is_sha256_of_jcs():
-    entry = record(action="test.first", subject=("thing", 7), payload={"b": 1.5, "a": [1, "x"]},
-                   actor=Actor("user", "3", "alice"))
+    entry = record(
+        action="test.first",
+        subject=("thing", 7),
+        payload={"b": 1.5, "a": [1, "x"]},
+        actor=Actor("user", "3", "alice"),
+    )
     # Independent reconstruction of the documented hash input, keys deliberately unordered.
     document = {
-        "sequence": 1, "previous_hash": GENESIS_HASH,
+        "sequence": 1,
+        "previous_hash": GENESIS_HASH,
         "recorded_at": entry.recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": {"name": "alice", "id": "3", "kind": "user"},
-        "subject": {"id": "7", "type": "thing"}, "action": "test.first",
-        "correlation_id": entry.correlation_id, "payload": {"a": [1, "x"], "b": 1.5},
+        "subject": {"id": "7", "type": "thing"},
+        "action": "test.first",
+        "correlation_id": entry.correlation_id,
+        "payload": {"a": [1, "x"], "b": 1.5},
     }
     assert entry.entry_hash == hashlib.sha256(rfc8785.dumps(document)).hexdigest()
     assert entry.previous_hash == GENESIS_HASH

@@ -92,8 +92,13 @@ def test_four_processes_appending_at_once_leave_one_chain_without_gaps():
     per_writer = 60
     env = database.subprocess_env()
     writers = [
-        subprocess.Popen([sys.executable, "-m", "tests.support.append_worker", str(per_writer), f"w{n}"],
-                         cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.support.append_worker", str(per_writer), f"w{n}"],
+            cwd=REPO,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in range(4)
     ]
     for writer in writers:
@@ -104,19 +109,24 @@ def test_four_processes_appending_at_once_leave_one_chain_without_gaps():
     assert result.entries == result.head.sequence == 4 * per_writer
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_entry SET action = 'x'",
-    "DELETE FROM ledger_entry",
-    "TRUNCATE ledger_entry",
-    "DROP TRIGGER ledger_entry_no_update_delete ON ledger_entry",
-    "ALTER TABLE ledger_entry DISABLE TRIGGER ALL",
-    "SET session_replication_role = replica",
-    "DROP TABLE ledger_entry",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entry SET action = 'x'",
+        "DELETE FROM ledger_entry",
+        "TRUNCATE ledger_entry",
+        "DROP TRIGGER ledger_entry_no_update_delete ON ledger_entry",
+        "ALTER TABLE ledger_entry DISABLE TRIGGER ALL",
+        "SET session_replication_role = replica",
+        "DROP TABLE ledger_entry",
+    ],
+)
 def test_the_runtime_role_can_neither_change_the_ledger_nor_its_guards(statement):
     _chain(2)
-    with database.runtime_connect(autocommit=True) as conn, \
-            pytest.raises(psycopg.errors.InsufficientPrivilege):
+    with (
+        database.runtime_connect(autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
         conn.execute(statement)
     assert ledger_verify().entries == 2
 
@@ -124,8 +134,11 @@ def test_the_runtime_role_can_neither_change_the_ledger_nor_its_guards(statement
 def test_even_the_owner_is_stopped_by_the_triggers_without_replica_mode():
     _chain(2)
     with database.owner_connect(autocommit=True) as conn:
-        for statement in ("UPDATE ledger_entry SET action = 'x'", "DELETE FROM ledger_entry",
-                          "TRUNCATE ledger_entry"):
+        for statement in (
+            "UPDATE ledger_entry SET action = 'x'",
+            "DELETE FROM ledger_entry",
+            "TRUNCATE ledger_entry",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 conn.execute(statement)
 
@@ -136,5 +149,6 @@ def test_the_runtime_role_is_not_a_superuser_and_owns_nothing():
         superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
         owned = conn.execute(
             "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = %s",
-            [role]).fetchone()[0]
+            [role],
+        ).fetchone()[0]
     assert not superuser and owned == 0

@@ -11,6 +11,11 @@ def batch_storage(tmp_path: Path, settings) -> Path:
     ``FLEETWATCH_STORAGE_DIR``)."""
     location = tmp_path / "storage"
     location.mkdir()
-    settings.STORAGES = {**settings.STORAGES, "batches": {
-        "BACKEND": "monitors.storage.DurableFileSystemStorage", "OPTIONS": {"location": str(location)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "batches": {
+            "BACKEND": "monitors.storage.DurableFileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
     return location

@@ -28,15 +28,37 @@ def _parquet(frame: pd.DataFrame) -> io.BytesIO:
 
 def ingest_reference(model: MonitoredModel, *, rows: int = 1000, seed: int = 1, features=FEATURES) -> Batch:
     frame = reference_frame(features, rows=rows, seed=seed)
-    return batch_ingest(model=model, kind="reference", source=_parquet(frame), sender=SERVING,
-                        filename="reference.parquet", version=champion(model)).batch
+    return batch_ingest(
+        model=model,
+        kind="reference",
+        source=_parquet(frame),
+        sender=SERVING,
+        filename="reference.parquet",
+        version=champion(model),
+    ).batch
 
 
-def ingest_window(model: MonitoredModel, *, start: datetime, end: datetime, rows: int = 300, seed: int = 2,
-                  drift: float | dict[str, float] = 0.0, features=FEATURES) -> Batch:
-    frame = production_frame(features, rows=rows, seed=seed, start=start, end=end,
-                             version_label=champion(model).label,
-                             record_prefix=f"{model.slug}-{start:%Y%m%d%H}-{seed}", drift=drift,
-                             version_column=settings.FLEETWATCH_VERSION_LABEL_COLUMN)
-    return batch_ingest(model=model, kind="production", source=_parquet(frame), sender=SERVING,
-                        filename="production.parquet").batch
+def ingest_window(
+    model: MonitoredModel,
+    *,
+    start: datetime,
+    end: datetime,
+    rows: int = 300,
+    seed: int = 2,
+    drift: float | dict[str, float] = 0.0,
+    features=FEATURES,
+) -> Batch:
+    frame = production_frame(
+        features,
+        rows=rows,
+        seed=seed,
+        start=start,
+        end=end,
+        version_label=champion(model).label,
+        record_prefix=f"{model.slug}-{start:%Y%m%d%H}-{seed}",
+        drift=drift,
+        version_column=settings.FLEETWATCH_VERSION_LABEL_COLUMN,
+    )
+    return batch_ingest(
+        model=model, kind="production", source=_parquet(frame), sender=SERVING, filename="production.parquet"
+    ).batch

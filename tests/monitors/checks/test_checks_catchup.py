@@ -35,8 +35,11 @@ def nightly(now: datetime) -> list[CheckRun]:
     report = fleet_sweep(now=now, dispatch=None)
     for run_id in report.scheduled:
         check_run_execute(run_id=run_id, now=now + timedelta(minutes=5))
-    return list(CheckRun.objects.filter(pk__in=report.scheduled + report.missed, kind=RunKind.DRIFT)
-                .order_by("window_start"))
+    return list(
+        CheckRun.objects.filter(pk__in=report.scheduled + report.missed, kind=RunKind.DRIFT).order_by(
+            "window_start"
+        )
+    )
 
 
 def test_three_days_without_a_scheduler_are_caught_up_in_order_and_marked_late(model):
@@ -49,10 +52,14 @@ def test_three_days_without_a_scheduler_are_caught_up_in_order_and_marked_late(m
     assert [r.status for r in caught_up] == ["succeeded"] * 4
     assert [r.late for r in caught_up] == [True, True, True, False]
     assert [r.pk for r in caught_up] == sorted(r.pk for r in caught_up)  # scheduled oldest first
-    late_entries = LedgerEntry.objects.filter(action="checks.run.succeeded", payload__late=True,
-                                              payload__kind="drift")
-    assert sorted(e.payload["window"][0][:10] for e in late_entries) == ["2025-01-02", "2025-01-03",
-                                                                         "2025-01-04"]
+    late_entries = LedgerEntry.objects.filter(
+        action="checks.run.succeeded", payload__late=True, payload__kind="drift"
+    )
+    assert sorted(e.payload["window"][0][:10] for e in late_entries) == [
+        "2025-01-02",
+        "2025-01-03",
+        "2025-01-04",
+    ]
 
 
 def test_a_window_unchecked_past_the_horizon_is_missed_and_in_the_ledger(model, settings):
@@ -63,8 +70,12 @@ def test_a_window_unchecked_past_the_horizon_is_missed_and_in_the_ledger(model, 
     # Beat is down from 7 to 10 January.
     runs = nightly(utc(2025, 1, 11, 1))
     assert [(r.window_start.day, r.status, r.late) for r in runs] == [
-        (6, "missed", True), (7, "missed", True), (8, "succeeded", True), (9, "succeeded", True),
-        (10, "succeeded", False)]
+        (6, "missed", True),
+        (7, "missed", True),
+        (8, "succeeded", True),
+        (9, "succeeded", True),
+        (10, "succeeded", False),
+    ]
     missed = LedgerEntry.objects.filter(action="checks.run.missed", payload__kind="drift")
     assert sorted(e.payload["window"][0][:10] for e in missed) == ["2025-01-06", "2025-01-07"]
     assert all("not checked within 48 h of its deadline" in e.payload["reason"] for e in missed)
@@ -77,11 +88,14 @@ def run_checks(*args: str) -> str:
 
 
 def test_run_checks_schedules_and_runs_a_date_range_in_process(model):
-    output = run_checks("--model", "card-fraud", "--from", "2025-01-02", "--to", "2025-01-03",
-                        "--kind", "drift")
+    output = run_checks(
+        "--model", "card-fraud", "--from", "2025-01-02", "--to", "2025-01-03", "--kind", "drift"
+    )
     runs = CheckRun.objects.order_by("window_start")
     assert [(r.window_start, r.status, r.origin) for r in runs] == [
-        (utc(2025, 1, 2), "succeeded", "embedded"), (utc(2025, 1, 3), "succeeded", "embedded")]
+        (utc(2025, 1, 2), "succeeded", "embedded"),
+        (utc(2025, 1, 3), "succeeded", "embedded"),
+    ]
     assert output.count("succeeded") == 2 and "card-fraud drift" in output
     assert run_checks("--model", "card-fraud", "--date", "2025-01-02", "--kind", "drift") == "nothing due\n"
 

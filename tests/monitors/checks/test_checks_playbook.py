@@ -35,14 +35,25 @@ def test_a_drift_run_walks_the_playbook_and_records_every_number(batch_storage):
     assert run.data_sha256s == [batch.stored_sha256]
     assert run.n_rows == 300 and run.attempt == 1
     assert [s.name for s in StageRecord.objects.filter(run=run)] == [
-        "data_quality", "univariate_drift", "event_correlation"]
+        "data_quality",
+        "univariate_drift",
+        "event_correlation",
+    ]
     income = FeatureResult.objects.get(run=run, feature="income", segment="", parameters__role="primary")
     assert income.test == "ks" and income.drifted
     # The same number from scipy on the same rows, regenerated here from the same seeds.
     reference = reference_frame(FEATURES, rows=1000, seed=1)
     reference = reference[reference["split"] != "holdout"]
-    window = production_frame(FEATURES, rows=300, seed=2, start=utc(2025, 1, 1), end=utc(2025, 1, 2),
-                              version_label="v1", record_prefix="x", drift={"income": 1.5})
+    window = production_frame(
+        FEATURES,
+        rows=300,
+        seed=2,
+        start=utc(2025, 1, 1),
+        end=utc(2025, 1, 2),
+        version_label="v1",
+        record_prefix="x",
+        drift={"income": 1.5},
+    )
     expected = stats.ks_2samp(reference["income"], window["income"])
     assert income.statistic == pytest.approx(expected.statistic, abs=1e-12)
     assert income.p_value == pytest.approx(expected.pvalue, rel=1e-3)
@@ -68,12 +79,14 @@ def test_an_attempt_paused_past_its_lease_commits_nothing_when_it_resumes(batch_
     fleet_sweep(now=utc(2025, 1, 2, 1), dispatch=None)
     run = CheckRun.objects.get(kind=RunKind.DRIFT)
 
-    stale = check_run_claim(run_id=run.pk, now=utc(2025, 1, 2, 2), lease=timedelta(minutes=10),
-                            host="worker-a", pid=101)
+    stale = check_run_claim(
+        run_id=run.pk, now=utc(2025, 1, 2, 2), lease=timedelta(minutes=10), host="worker-a", pid=101
+    )
     stale_results = run_playbook(run)  # ... and then attempt 1 stops for a long while
 
-    fresh = check_run_execute(run_id=run.pk, now=utc(2025, 1, 2, 2, 11), lease=timedelta(minutes=10),
-                              host="worker-b", pid=202)
+    fresh = check_run_execute(
+        run_id=run.pk, now=utc(2025, 1, 2, 2, 11), lease=timedelta(minutes=10), host="worker-b", pid=202
+    )
     assert (fresh.result, fresh.attempt) == ("committed", 2)
     rows = FeatureResult.objects.filter(run=run).count()
     entries = LedgerEntry.objects.count()
@@ -94,16 +107,20 @@ def test_findings_are_matched_with_external_events_in_the_window(batch_storage):
     other = make_model("mortgage-pd")
     ingest_reference(model)
     ingest_window(model, start=utc(2025, 1, 1), end=utc(2025, 1, 2), drift={"income": 1.5})
-    campaign = ExternalEvent.objects.create(kind="campaign", title="New year cashback",
-                                            starts_at=utc(2024, 12, 30), ends_at=utc(2025, 1, 1, 12))
+    campaign = ExternalEvent.objects.create(
+        kind="campaign", title="New year cashback", starts_at=utc(2024, 12, 30), ends_at=utc(2025, 1, 1, 12)
+    )
     campaign.affected_models.add(model)
-    outage = ExternalEvent.objects.create(kind="pipeline_change", title="Feature store migration",
-                                          starts_at=utc(2025, 1, 1, 20))  # fleet-wide, still running
-    elsewhere = ExternalEvent.objects.create(kind="campaign", title="Mortgage fair",
-                                             starts_at=utc(2025, 1, 1), ends_at=utc(2025, 1, 2))
+    outage = ExternalEvent.objects.create(
+        kind="pipeline_change", title="Feature store migration", starts_at=utc(2025, 1, 1, 20)
+    )  # fleet-wide, still running
+    elsewhere = ExternalEvent.objects.create(
+        kind="campaign", title="Mortgage fair", starts_at=utc(2025, 1, 1), ends_at=utc(2025, 1, 2)
+    )
     elsewhere.affected_models.add(other)
-    ExternalEvent.objects.create(kind="other", title="Over before the window", starts_at=utc(2024, 12, 1),
-                                 ends_at=utc(2025, 1, 1))
+    ExternalEvent.objects.create(
+        kind="other", title="Over before the window", starts_at=utc(2024, 12, 1), ends_at=utc(2025, 1, 1)
+    )
     fleet_sweep(now=utc(2025, 1, 2, 1), dispatch=None, models=type(model).objects.filter(pk=model.pk))
     run = CheckRun.objects.get(kind=RunKind.DRIFT)
     check_run_execute(run_id=run.pk)
@@ -116,7 +133,8 @@ def test_findings_are_matched_with_external_events_in_the_window(batch_storage):
 
 
 def test_inputs_that_cannot_be_read_fail_the_run_on_record_and_the_next_run_still_runs(
-        batch_storage, monkeypatch):
+    batch_storage, monkeypatch
+):
     from monitors.checks import inputs
 
     broken, healthy = make_model("broken-inputs"), make_model("healthy-inputs")

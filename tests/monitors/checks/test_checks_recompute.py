@@ -52,8 +52,13 @@ def test_a_recompute_reproduces_the_run_with_zero_differences(checked):
     assert revision.data_sha256s == run.data_sha256s and revision.as_of_sequence == run.as_of_sequence
     assert FeatureResult.objects.filter(run=revision).count() == FeatureResult.objects.filter(run=run).count()
     entry = LedgerEntry.objects.get(action="checks.run.recomputed")
-    assert entry.payload == {"run": revision.pk, "supersedes": run.pk, "revision": 2, "differences": 0,
-                             "detail": []}
+    assert entry.payload == {
+        "run": revision.pk,
+        "supersedes": run.pk,
+        "revision": 2,
+        "differences": 0,
+        "detail": [],
+    }
     run.refresh_from_db()
     assert run.status == "succeeded"  # the original is never touched
 
@@ -92,4 +97,5 @@ def test_recomputing_purged_inputs_names_the_purge_entry(checked):
     assert f"ledger entry #{report.ledger_sequence}" in output and "purged under retention" in output
     assert not CheckRun.objects.filter(supersedes=run).exists()
     assert LedgerEntry.objects.get(action="checks.run.recompute_refused").payload["purge_entries"] == [
-        report.ledger_sequence]
+        report.ledger_sequence
+    ]

@@ -20,8 +20,11 @@ def utc(*args: int) -> datetime:
 
 
 def actions(prefix: str = "checks.") -> list[str]:
-    return list(LedgerEntry.objects.filter(action__startswith=prefix).order_by("sequence")
-                .values_list("action", flat=True))
+    return list(
+        LedgerEntry.objects.filter(action__startswith=prefix)
+        .order_by("sequence")
+        .values_list("action", flat=True)
+    )
 
 
 @pytest.fixture

@@ -20,7 +20,11 @@ def test_the_migration_installs_the_sweep_and_the_reconciler_on_their_queue():
     sweep = PeriodicTask.objects.get(name=SWEEP_NAME)
     reconcile = PeriodicTask.objects.get(name=RECONCILE_NAME)
     assert (sweep.task, sweep.queue, sweep.crontab.hour, sweep.crontab.minute) == (
-        "checks.fleet_sweep", "sweep", "2", "15")
+        "checks.fleet_sweep",
+        "sweep",
+        "2",
+        "15",
+    )
     assert (reconcile.task, reconcile.queue, reconcile.interval.every) == ("checks.reconcile", "sweep", 120)
 
 
@@ -45,22 +49,41 @@ def test_install_schedules_recreates_a_deleted_schedule():
     assert PeriodicTask.objects.filter(name=RECONCILE_NAME).exists()
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"FLEETWATCH_TASK_TIME_LIMIT": "60", "FLEETWATCH_CHECK_LEASE_SECONDS": "60"},
-     "FLEETWATCH_CHECK_LEASE_SECONDS=60 must lie between"),
-    ({"FLEETWATCH_VISIBILITY_TIMEOUT": "100", "FLEETWATCH_TASK_TIME_LIMIT": "50",
-      "FLEETWATCH_CHECK_LEASE_SECONDS": "100"}, "must lie between FLEETWATCH_TASK_TIME_LIMIT=50"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"FLEETWATCH_TASK_TIME_LIMIT": "60", "FLEETWATCH_CHECK_LEASE_SECONDS": "60"},
+            "FLEETWATCH_CHECK_LEASE_SECONDS=60 must lie between",
+        ),
+        (
+            {
+                "FLEETWATCH_VISIBILITY_TIMEOUT": "100",
+                "FLEETWATCH_TASK_TIME_LIMIT": "50",
+                "FLEETWATCH_CHECK_LEASE_SECONDS": "100",
+            },
+            "must lie between FLEETWATCH_TASK_TIME_LIMIT=50",
+        ),
+    ],
+)
 def test_a_lease_outside_time_limit_and_visibility_timeout_stops_start_up(env, message, tmp_path):
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=REPO, capture_output=True, text=True,
-                            env={"PATH": "/usr/bin:/bin", "FLEETWATCH_VAR_DIR": str(tmp_path), **env})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "FLEETWATCH_VAR_DIR": str(tmp_path), **env},
+    )
     assert result.returncode != 0
     assert message in result.stderr
 
 
 def test_the_default_lease_sits_between_the_time_limit_and_the_visibility_timeout(settings):
-    assert settings.CELERY_TASK_TIME_LIMIT < settings.FLEETWATCH_CHECK_LEASE_SECONDS \
+    assert (
+        settings.CELERY_TASK_TIME_LIMIT
+        < settings.FLEETWATCH_CHECK_LEASE_SECONDS
         < settings.FLEETWATCH_VISIBILITY_TIMEOUT
+    )
     assert settings.CELERY_TASK_ROUTES["checks.run_execute"] == {"queue": "checks"}
     assert settings.CELERY_TASK_ROUTES["checks.fleet_sweep"] == {"queue": "sweep"}
 

@@ -31,14 +31,17 @@ from tests.support import database
 from tests.support.celery_worker import celery_worker, client_app
 from tests.support.services import missing_service
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres"),
-              pytest.mark.redis]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres"), pytest.mark.redis]
 
 NOW = datetime(2025, 1, 2, 1, tzinfo=UTC)
 WINDOW = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC))
 FINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.MISSED)
-SHORT = {"FLEETWATCH_TASK_TIME_LIMIT": "10", "FLEETWATCH_CHECK_LEASE_SECONDS": "15",
-         "FLEETWATCH_VISIBILITY_TIMEOUT": "20", "FLEETWATCH_UNACKED_RESTORE_SECONDS": "2"}
+SHORT = {
+    "FLEETWATCH_TASK_TIME_LIMIT": "10",
+    "FLEETWATCH_CHECK_LEASE_SECONDS": "15",
+    "FLEETWATCH_VISIBILITY_TIMEOUT": "20",
+    "FLEETWATCH_UNACKED_RESTORE_SECONDS": "2",
+}
 
 
 def _models_with_data(count: int, *, rows: int = 300, window=WINDOW) -> list:
@@ -99,8 +102,11 @@ def _exactly_one_set_of_results(run: CheckRun) -> None:
     features = FeatureResult.objects.filter(run=run)
     assert features.count() == features.values("feature", "segment", "test").distinct().count() > 0
     assert MetricResult.objects.filter(run=run, metric="row_count").count() == 1
-    finished = LedgerEntry.objects.filter(subject_type="checks.checkrun", subject_id=str(run.pk),
-                                          action__in=["checks.run.succeeded", "checks.run.failed"])
+    finished = LedgerEntry.objects.filter(
+        subject_type="checks.checkrun",
+        subject_id=str(run.pk),
+        action__in=["checks.run.succeeded", "checks.run.failed"],
+    )
     assert [(e.action, e.payload["attempt"]) for e in finished] == [("checks.run.succeeded", run.attempt)]
 
 
@@ -109,8 +115,9 @@ def _exactly_one_set_of_results(run: CheckRun) -> None:
 
 def test_a_sweep_of_20_models_completes_in_a_separate_worker(redis_url, batch_storage):
     _models_with_data(20)
-    with celery_worker(redis_url, concurrency=2, queues="sweep,checks",
-                       extra_env=_worker_env(batch_storage)) as worker:
+    with celery_worker(
+        redis_url, concurrency=2, queues="sweep,checks", extra_env=_worker_env(batch_storage)
+    ) as worker:
         # Beat's sweep, sent the way beat sends it; the worker's sweep enqueues one task per run.
         client_app(redis_url).send_task("checks.fleet_sweep", kwargs={"now": NOW.isoformat()}, queue="sweep")
         _wait(lambda: CheckRun.objects.count() == 40 and _all_final(), timeout=180, what="40 final runs")
@@ -137,8 +144,11 @@ def test_sigkill_of_the_child_running_a_check_leads_to_attempt_two(redis_url, ba
     with celery_worker(redis_url, concurrency=1, queues="checks", extra_env=_worker_env(batch_storage)):
         with _events_locked():
             fleet_sweep(now=NOW, dispatch=_dispatcher(redis_url))
-            run = _wait(lambda: CheckRun.objects.filter(kind=RunKind.DRIFT, status="running").first(),
-                        timeout=60, what="the drift run to be claimed")
+            run = _wait(
+                lambda: CheckRun.objects.filter(kind=RunKind.DRIFT, status="running").first(),
+                timeout=60,
+                what="the drift run to be claimed",
+            )
             killed = run.worker_pid
             os.kill(killed, signal.SIGKILL)
         _wait(lambda: _all_final(), timeout=90, what="every run to finish")
@@ -154,8 +164,11 @@ def test_sigkill_of_the_whole_worker_then_a_new_worker_finishes_with_attempt_two
     env = _worker_env(batch_storage)
     with celery_worker(redis_url, concurrency=1, queues="checks", extra_env=env) as first, _events_locked():
         fleet_sweep(now=NOW, dispatch=_dispatcher(redis_url))
-        _wait(lambda: CheckRun.objects.filter(kind=RunKind.DRIFT, status="running").exists(),
-              timeout=60, what="the drift run to be claimed")
+        _wait(
+            lambda: CheckRun.objects.filter(kind=RunKind.DRIFT, status="running").exists(),
+            timeout=60,
+            what="the drift run to be claimed",
+        )
         os.killpg(first.pid, signal.SIGKILL)  # main process and children, no goodbye
         first.wait(timeout=10)
     # Nothing acknowledged the message: Redis hands it out again after the visibility timeout.
@@ -177,8 +190,11 @@ def test_the_same_message_delivered_twice_makes_one_run(redis_url, batch_storage
         with _events_locked():
             first = client.send_task("checks.run_execute", args=[run.pk], queue="checks", task_id="dup-1")
             client.send_task("checks.run_execute", args=[run.pk], queue="checks", task_id="dup-1")
-            _wait(lambda: CheckRun.objects.filter(pk=run.pk, status="running").exists(), timeout=60,
-                  what="the first delivery to claim the run")
+            _wait(
+                lambda: CheckRun.objects.filter(pk=run.pk, status="running").exists(),
+                timeout=60,
+                what="the first delivery to claim the run",
+            )
             time.sleep(1.0)  # the second delivery meets the claim while the first is held
         _wait(lambda: _all_final(CheckRun.objects.filter(pk=run.pk)), timeout=60, what="the run to finish")
         assert first.get(timeout=60) in ("committed", "final")
@@ -211,9 +227,20 @@ class OwnRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import redis
 
         client = redis.Redis(port=self.port)
@@ -265,7 +292,8 @@ def test_a_redis_restart_in_the_middle_of_a_sweep_delays_runs_but_loses_none(own
     env = _worker_env(batch_storage)
     with ExitStack() as workers:
         worker = workers.enter_context(
-            celery_worker(own_redis.url, concurrency=2, queues="checks", extra_env=env))
+            celery_worker(own_redis.url, concurrency=2, queues="checks", extra_env=env)
+        )
         fleet_sweep(now=timezone.now(), dispatch=dispatch_then_restart)
         assert len(sent) == 40
         deadline = time.monotonic() + 240
@@ -273,12 +301,14 @@ def test_a_redis_restart_in_the_middle_of_a_sweep_delays_runs_but_loses_none(own
             if worker.poll() is not None:
                 # kombu may give up on a connection lost with deliveries in flight and stop the
                 # worker; a process supervisor starts it again, as this does.
-                worker = workers.enter_context(celery_worker(own_redis.url, concurrency=2, queues="checks",
-                                                             extra_env=env))
+                worker = workers.enter_context(
+                    celery_worker(own_redis.url, concurrency=2, queues="checks", extra_env=env)
+                )
             time.sleep(3)
             # The beat reconciler, run here with ``now`` past the requeue delay.
-            checks_reconcile(now=timezone.now(), dispatch=_dispatcher(own_redis.url),
-                             requeue_after=timedelta(seconds=5))
+            checks_reconcile(
+                now=timezone.now(), dispatch=_dispatcher(own_redis.url), requeue_after=timedelta(seconds=5)
+            )
         assert _all_final(), list(CheckRun.objects.exclude(status__in=FINAL).values_list("pk", "status"))
 
     runs = CheckRun.objects.all()

@@ -42,42 +42,93 @@ def credit_team() -> Group:
     return group
 
 
-def make_model(slug: str, *, tier: str = "high", deployed_at: datetime = DEPLOYED,
-               features: list[Feature] | None = None, drift_window_days: int = 1,
-               performance_window_days: int = 1, label_maturity_days: int = 0, grace_hours: int = 6,
-               time_zone: str = "UTC", alignment: str = "day", min_sample_size: int = 100,
-               expected_rows_per_day: int | None = None) -> MonitoredModel:
+def make_model(
+    slug: str,
+    *,
+    tier: str = "high",
+    deployed_at: datetime = DEPLOYED,
+    features: list[Feature] | None = None,
+    drift_window_days: int = 1,
+    performance_window_days: int = 1,
+    label_maturity_days: int = 0,
+    grace_hours: int = 6,
+    time_zone: str = "UTC",
+    alignment: str = "day",
+    min_sample_size: int = 100,
+    expected_rows_per_day: int | None = None,
+) -> MonitoredModel:
     owner = alice()
     model = MonitoredModel.objects.create(
-        slug=slug, name=slug.replace("-", " ").title(), decision_type="automated", task_type="binary",
-        business_unit="retail credit", owner=owner, team=credit_team(), risk_tier=tier,
-        risk_tier_rationale="credit decisions on natural persons")
+        slug=slug,
+        name=slug.replace("-", " ").title(),
+        decision_type="automated",
+        task_type="binary",
+        business_unit="retail credit",
+        owner=owner,
+        team=credit_team(),
+        risk_tier=tier,
+        risk_tier_rationale="credit decisions on natural persons",
+    )
     version = ModelVersion.objects.create(
-        model=model, label="v1", artifact_sha256=hashlib.sha256(slug.encode()).hexdigest(),
-        status=LifecycleStatus.PRODUCTION, role=VersionRole.CHAMPION, deployed_at=deployed_at)
+        model=model,
+        label="v1",
+        artifact_sha256=hashlib.sha256(slug.encode()).hexdigest(),
+        status=LifecycleStatus.PRODUCTION,
+        role=VersionRole.CHAMPION,
+        deployed_at=deployed_at,
+    )
     schema = FeatureSchema.objects.create(
-        version=version, number=1, target_column="target", prediction_column="prediction",
-        score_columns=["score"], expected_rows_per_day=expected_rows_per_day,
-        content_sha256=hashlib.sha256(f"{slug}-schema".encode()).hexdigest())
+        version=version,
+        number=1,
+        target_column="target",
+        prediction_column="prediction",
+        score_columns=["score"],
+        expected_rows_per_day=expected_rows_per_day,
+        content_sha256=hashlib.sha256(f"{slug}-schema".encode()).hexdigest(),
+    )
     for position, feature in enumerate(features or FEATURES):
         FeatureSpec.objects.create(
-            schema=schema, position=position, name=feature.name, kind=feature.kind,
-            nullable=feature.nullable, min_value=feature.min_value, max_value=feature.max_value,
+            schema=schema,
+            position=position,
+            name=feature.name,
+            kind=feature.kind,
+            nullable=feature.nullable,
+            min_value=feature.min_value,
+            max_value=feature.max_value,
             categories=list(feature.categories) if feature.categories else None,
-            importance=feature.importance)
+            importance=feature.importance,
+        )
     MonitoringPlan.objects.create(
-        model=model, tier=tier, number=1, reason="tests: a plan of its own", created_by=owner,
+        model=model,
+        tier=tier,
+        number=1,
+        reason="tests: a plan of its own",
+        created_by=owner,
         content_sha256=hashlib.sha256(f"{slug}-plan".encode()).hexdigest(),
-        drift_window_days=drift_window_days, performance_window_days=performance_window_days,
-        window_alignment=alignment, time_zone=time_zone, grace_hours=grace_hours,
-        label_maturity_days=label_maturity_days, alpha=0.01, correction="holm",
-        min_sample_size=min_sample_size, drift_share_threshold=0.3,
-        thresholds={"psi": {"value": 0.2, "rationale": "tests", "approver": "tests"}})
+        drift_window_days=drift_window_days,
+        performance_window_days=performance_window_days,
+        window_alignment=alignment,
+        time_zone=time_zone,
+        grace_hours=grace_hours,
+        label_maturity_days=label_maturity_days,
+        alpha=0.01,
+        correction="holm",
+        min_sample_size=min_sample_size,
+        drift_share_threshold=0.3,
+        thresholds={"psi": {"value": 0.2, "rationale": "tests", "approver": "tests"}},
+    )
     RetrainingPolicy.objects.create(
-        model=model, tier=tier, number=1, reason="tests", created_by=owner,
+        model=model,
+        tier=tier,
+        number=1,
+        reason="tests",
+        created_by=owner,
         content_sha256=hashlib.sha256(f"{slug}-policy".encode()).hexdigest(),
-        performance_tolerance_abs=0.02, performance_tolerance_rel=0.03, cooldown_days=14,
-        max_model_age_days=365)
+        performance_tolerance_abs=0.02,
+        performance_tolerance_rel=0.03,
+        cooldown_days=14,
+        max_model_age_days=365,
+    )
     return model
 
 

@@ -11,25 +11,35 @@ from tests.registry.factories import FeatureSchemaFactory, FeatureSpecFactory, M
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture
 def version(world):
     """The document's champion, 2025.1, with a second schema version (2) beside the first."""
     version = world.model.versions.get(label="2025.1")
     schema = FeatureSchemaFactory(version=version, number=2, target_column="default_12m")
     FeatureSpecFactory(schema=schema, position=0, name="age", kind="numeric", min_value=18)
-    FeatureSpecFactory(schema=schema, position=1, name="region", kind="categorical",
-                       categories=["north", "south"], is_segment=True)
+    FeatureSpecFactory(
+        schema=schema,
+        position=1,
+        name="region",
+        kind="categorical",
+        categories=["north", "south"],
+        is_segment=True,
+    )
     return version
 
 
-@pytest.mark.parametrize(("role", "expected"), [
-    ("owner", ["retail-pd"]),
-    ("other_owner", ["pricing-gbm"]),
-    ("model_risk", ["pricing-gbm", "retail-pd"]),
-    ("auditor", ["pricing-gbm", "retail-pd"]),
-    ("service_scoped", ["retail-pd"]),
-    ("service_unscoped", ["pricing-gbm"]),
-])
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("owner", ["retail-pd"]),
+        ("other_owner", ["pricing-gbm"]),
+        ("model_risk", ["pricing-gbm", "retail-pd"]),
+        ("auditor", ["pricing-gbm", "retail-pd"]),
+        ("service_scoped", ["retail-pd"]),
+        ("service_unscoped", ["pricing-gbm"]),
+    ],
+)
 def test_each_role_lists_the_models_it_may_see(world, role, expected):
     response = client_for(world, role).get("/api/models/")
     assert response.status_code == 200
@@ -54,18 +64,21 @@ def test_a_model_reads_with_its_inventory_fields(world, version):
     assert body["uid"] == str(world.model.uid)
 
 
-@pytest.mark.parametrize("path", [
-    "/api/models/retail-pd/",
-    "/api/models/retail-pd/versions/",
-    "/api/models/retail-pd/versions/2025.1/",
-    "/api/models/retail-pd/versions/2025.1/schemas/",
-    "/api/models/retail-pd/versions/2025.1/schemas/1/",
-    "/api/models/retail-pd/plans/",
-    "/api/models/retail-pd/policies/",
-    "/api/models/retail-pd/exceptions/",
-    "/api/plans/?model=retail-pd",
-    "/api/policies/?model=retail-pd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/models/retail-pd/",
+        "/api/models/retail-pd/versions/",
+        "/api/models/retail-pd/versions/2025.1/",
+        "/api/models/retail-pd/versions/2025.1/schemas/",
+        "/api/models/retail-pd/versions/2025.1/schemas/1/",
+        "/api/models/retail-pd/plans/",
+        "/api/models/retail-pd/policies/",
+        "/api/models/retail-pd/exceptions/",
+        "/api/plans/?model=retail-pd",
+        "/api/policies/?model=retail-pd",
+    ],
+)
 def test_what_a_caller_may_not_see_is_404_and_a_read_is_not_a_refusal(world, version, path):
     for role in ("other_owner", "service_unscoped"):
         assert client_for(world, role).get(path).status_code == 404
@@ -85,11 +98,19 @@ def test_schemas_list_newest_first_with_their_features(world, version):
     assert [schema["number"] for schema in body["results"]] == [2, 1]
     newest, first = body["results"]
     assert [(f["name"], f["kind"]) for f in newest["features"]] == [
-        ("age", "numeric"), ("region", "categorical")]
+        ("age", "numeric"),
+        ("region", "categorical"),
+    ]
     assert newest["features"][1]["categories"] == ["north", "south"] and newest["features"][1]["is_segment"]
     # The first schema is the document's, in the document's order.
     assert [f["name"] for f in first["features"]] == [
-        "age", "income", "region", "has_mortgage", "application_date", "employer_name"]
+        "age",
+        "income",
+        "region",
+        "has_mortgage",
+        "application_date",
+        "employer_name",
+    ]
     assert first["score_columns"] == ["pd"] and first["version"] == "2025.1"
 
 
@@ -117,11 +138,19 @@ def test_tier_defaults_are_visible_to_everyone_and_model_plans_only_to_who_sees_
 def test_a_models_own_plan_is_404_by_id_for_another_team(world):
     default = MonitoringPlan.objects.filter(model=None, tier="high").order_by("-number").first()
     own = MonitoringPlan.objects.create(
-        model=world.model, tier="high", number=1, reason="stricter drift window",
-        content_sha256="c" * 64, drift_window_days=1, performance_window_days=30,
-        grace_hours=default.grace_hours, label_maturity_days=default.label_maturity_days,
-        alpha=default.alpha, min_sample_size=default.min_sample_size,
-        drift_share_threshold=default.drift_share_threshold)
+        model=world.model,
+        tier="high",
+        number=1,
+        reason="stricter drift window",
+        content_sha256="c" * 64,
+        drift_window_days=1,
+        performance_window_days=30,
+        grace_hours=default.grace_hours,
+        label_maturity_days=default.label_maturity_days,
+        alpha=default.alpha,
+        min_sample_size=default.min_sample_size,
+        drift_share_threshold=default.drift_share_threshold,
+    )
     assert client_for(world, "owner").get(f"/api/plans/{own.pk}/").status_code == 200
     assert client_for(world, "other_owner").get(f"/api/plans/{own.pk}/").status_code == 404
     nested = client_for(world, "owner").get("/api/models/retail-pd/plans/").json()["results"]
@@ -132,8 +161,9 @@ def test_events_show_only_visible_models_and_fleet_wide_events(world):
     when = datetime(2024, 3, 1, tzinfo=UTC)
     shared = ExternalEvent.objects.create(kind="campaign", title="Spring campaign", starts_at=when)
     shared.affected_models.set([world.model, world.other_model])
-    credit_only = ExternalEvent.objects.create(kind="pipeline_change", title="New bureau feed",
-                                               starts_at=when)
+    credit_only = ExternalEvent.objects.create(
+        kind="pipeline_change", title="New bureau feed", starts_at=when
+    )
     credit_only.affected_models.set([world.model])
     fleet = ExternalEvent.objects.create(kind="economic_event", title="Rate rise", starts_at=when)
 

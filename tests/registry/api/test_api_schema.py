@@ -45,8 +45,11 @@ def test_the_schema_renders_and_lists_every_endpoint_with_its_methods(schema):
 def test_the_schema_describes_token_and_session_authentication(schema):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["serviceAccountToken"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "fw_<prefix>_<secret>",
-        "description": schemes["serviceAccountToken"]["description"]}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "fw_<prefix>_<secret>",
+        "description": schemes["serviceAccountToken"]["description"],
+    }
     assert "cookieAuth" in schemes
 
 
@@ -66,5 +69,11 @@ def test_lists_are_paginated_in_the_schema(schema):
 
 def test_schema_generation_raises_no_warnings(tmp_path):
     # drf-spectacular warns (and guesses) where a view is ambiguous; none is acceptable.
-    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"),
-                 stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "spectacular",
+        "--fail-on-warn",
+        "--file",
+        str(tmp_path / "schema.yaml"),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )

@@ -46,13 +46,16 @@ def test_the_token_keyword_is_accepted_as_well_as_bearer(world):
     assert bearer(world.scoped_token, "Token").get("/api/models/").status_code == 200
 
 
-@pytest.mark.parametrize("mangle", [
-    pytest.param(lambda t: t[:-4] + ("AAAA" if not t.endswith("AAAA") else "BBBB"), id="wrong-secret"),
-    pytest.param(lambda t: t[:3] + ("0" if t[3] != "0" else "1") + t[4:], id="wrong-prefix"),
-    pytest.param(lambda t: t.replace("fw_", "xx_", 1), id="wrong-kind"),
-    pytest.param(lambda t: t + "x", id="too-long"),
-    pytest.param(lambda t: "not-a-token", id="garbage"),
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        pytest.param(lambda t: t[:-4] + ("AAAA" if not t.endswith("AAAA") else "BBBB"), id="wrong-secret"),
+        pytest.param(lambda t: t[:3] + ("0" if t[3] != "0" else "1") + t[4:], id="wrong-prefix"),
+        pytest.param(lambda t: t.replace("fw_", "xx_", 1), id="wrong-kind"),
+        pytest.param(lambda t: t + "x", id="too-long"),
+        pytest.param(lambda t: "not-a-token", id="garbage"),
+    ],
+)
 def test_a_bad_token_is_refused_with_401(world, mangle):
     response = bearer(mangle(world.scoped_token)).get("/api/models/")
     assert response.status_code == 401
@@ -147,15 +150,17 @@ def test_only_the_hash_and_prefix_are_stored(world):
                 quoted_column = connection.ops.quote_name(column.name)
                 cursor.execute(
                     f"SELECT 1 FROM {quoted_table} WHERE CAST({quoted_column} AS TEXT) LIKE %s LIMIT 1",
-                    [f"%{secret}%"])
+                    [f"%{secret}%"],
+                )
                 if cursor.fetchone():
                     hits.append(f"{table}.{column.name}")
     assert hits == []
 
 
 def test_creating_an_account_is_recorded_with_the_prefix_never_the_token(world):
-    entry = LedgerEntry.objects.get(action="registry.service_account.created",
-                                    subject_id=str(world.scoped.pk))
+    entry = LedgerEntry.objects.get(
+        action="registry.service_account.created", subject_id=str(world.scoped.pk)
+    )
     assert entry.actor_kind == "user" and entry.actor_name == "rita"
     assert entry.payload["token_prefix"] == world.scoped.token_prefix
     assert entry.payload["models"] == ["retail-pd"]
@@ -166,8 +171,7 @@ def test_an_auditor_may_not_create_a_service_account(world):
     with pytest.raises(RegistryPermissionDenied):
         service_account_create(name="sneaky", models=[world.model], user=world.ada)
     assert not ServiceAccount.objects.filter(name="sneaky").exists()
-    assert LedgerEntry.objects.filter(action="registry.service_account.refused",
-                                      actor_name="ada").exists()
+    assert LedgerEntry.objects.filter(action="registry.service_account.refused", actor_name="ada").exists()
 
 
 def test_an_owner_may_create_an_account_for_their_teams_model_only(world):
@@ -180,8 +184,16 @@ def test_an_owner_may_create_an_account_for_their_teams_model_only(world):
 def test_the_command_prints_the_token_once_and_records_the_operator(world, monkeypatch):
     monkeypatch.setenv("FLEETWATCH_OPERATOR", "ops-oscar")
     out, err = io.StringIO(), io.StringIO()
-    call_command("service_account_create", "batch-loader", "--models", "retail-pd",
-                 "--actor", "alice", stdout=out, stderr=err)
+    call_command(
+        "service_account_create",
+        "batch-loader",
+        "--models",
+        "retail-pd",
+        "--actor",
+        "alice",
+        stdout=out,
+        stderr=err,
+    )
     token = out.getvalue().strip()
     account = ServiceAccount.objects.get(name="batch-loader")
     assert token.startswith(f"fw_{account.token_prefix}_")
@@ -193,12 +205,15 @@ def test_the_command_prints_the_token_once_and_records_the_operator(world, monke
     assert token not in json.dumps(entry.payload)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["x-api", "--models", "retail-pd", "--actor", "nobody"], "no such user"),
-    (["x-api", "--models", "retail-pd,nope", "--actor", "rita"], "no model 'nope'"),
-    (["Bad Name", "--models", "retail-pd", "--actor", "rita"], "name:"),
-    (["x-api", "--models", "pricing-gbm", "--actor", "alice"], "--actor 'alice'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x-api", "--models", "retail-pd", "--actor", "nobody"], "no such user"),
+        (["x-api", "--models", "retail-pd,nope", "--actor", "rita"], "no model 'nope'"),
+        (["Bad Name", "--models", "retail-pd", "--actor", "rita"], "name:"),
+        (["x-api", "--models", "pricing-gbm", "--actor", "alice"], "--actor 'alice'"),
+    ],
+)
 def test_the_command_names_what_is_wrong(world, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("service_account_create", *args, stdout=io.StringIO(), stderr=io.StringIO())

@@ -40,8 +40,9 @@ def test_putting_the_same_document_changes_nothing_and_records_nothing(world):
 
 
 def test_putting_a_changed_document_reports_the_change(world):
-    response = world.client("model_risk").put(f"/api/models/{world.model.slug}/",
-                                              world.document(name="Retail PD v2"), format="json")
+    response = world.client("model_risk").put(
+        f"/api/models/{world.model.slug}/", world.document(name="Retail PD v2"), format="json"
+    )
     assert response.status_code == 200
     assert response.json()["changes"] == ["name: Retail probability of default -> Retail PD v2"]
     assert response.json()["model"]["name"] == "Retail PD v2"
@@ -49,29 +50,49 @@ def test_putting_a_changed_document_reports_the_change(world):
 
 
 def test_a_service_account_records_an_event_under_its_own_name(world):
-    response = world.client("service_scoped").post("/api/events/", {
-        "kind": "pipeline_change", "title": "Bureau feed v3", "starts_at": "2025-04-01T06:00:00Z",
-        "models": [world.model.slug]}, format="json")
+    response = world.client("service_scoped").post(
+        "/api/events/",
+        {
+            "kind": "pipeline_change",
+            "title": "Bureau feed v3",
+            "starts_at": "2025-04-01T06:00:00Z",
+            "models": [world.model.slug],
+        },
+        format="json",
+    )
     assert response.status_code == 201
     assert response.json()["models"] == [world.model.slug] and not response.json()["fleet_wide"]
     event = ExternalEvent.objects.get(pk=response.json()["id"])
     assert event.created_by == world.scoped.user
     [entry] = entries_of(response)
     assert (entry.action, entry.actor_kind, entry.actor_id, entry.actor_name) == (
-        "registry.event.created", "service", str(world.scoped.pk), "scoring-api")
+        "registry.event.created",
+        "service",
+        str(world.scoped.pk),
+        "scoring-api",
+    )
 
 
 def test_an_exception_is_proposed_then_approved_by_someone_else(world):
-    proposed = world.client("owner").post(f"/api/models/{world.model.slug}/exceptions/", {
-        "target": "plan", "fields": ["alpha"], "reason": "Seasonal volume.",
-        "expires_at": "2099-01-01T00:00:00Z"}, format="json")
+    proposed = world.client("owner").post(
+        f"/api/models/{world.model.slug}/exceptions/",
+        {
+            "target": "plan",
+            "fields": ["alpha"],
+            "reason": "Seasonal volume.",
+            "expires_at": "2099-01-01T00:00:00Z",
+        },
+        format="json",
+    )
     assert proposed.status_code == 400  # more than a year ahead
     assert "expires_at" in proposed.json()["errors"]
 
     expires = (timezone.now() + timedelta(days=60)).isoformat()
-    proposed = world.client("owner").post(f"/api/models/{world.model.slug}/exceptions/", {
-        "target": "plan", "fields": ["alpha"], "reason": "Seasonal volume.", "expires_at": expires},
-        format="json")
+    proposed = world.client("owner").post(
+        f"/api/models/{world.model.slug}/exceptions/",
+        {"target": "plan", "fields": ["alpha"], "reason": "Seasonal volume.", "expires_at": expires},
+        format="json",
+    )
     assert proposed.status_code == 201
     assert proposed.json()["proposed_by"] == "alice" and proposed.json()["approved_by"] is None
     pk = proposed.json()["id"]
@@ -113,8 +134,9 @@ def test_a_loosening_without_an_exception_is_refused_naming_the_field(world):
 
 
 def test_the_slug_in_the_document_must_be_the_one_in_the_url(world):
-    response = world.client("owner").put(f"/api/models/{world.model.slug}/",
-                                         world.document(slug="retail-lgd"), format="json")
+    response = world.client("owner").put(
+        f"/api/models/{world.model.slug}/", world.document(slug="retail-lgd"), format="json"
+    )
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"slug"}
     assert not MonitoredModel.objects.filter(slug="retail-lgd").exists()
@@ -127,11 +149,14 @@ def test_registering_a_taken_slug_is_a_conflict_not_an_update(world):
     assert MonitoredModel.objects.get(slug="retail-pd").name == "Retail probability of default"
 
 
-@pytest.mark.parametrize(("body", "content_type", "status"), [
-    ("[1, 2]", "application/json", 400),
-    ("{not json", "application/json", 400),
-    ("slug=retail-lgd", "application/x-www-form-urlencoded", 415),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ("[1, 2]", "application/json", 400),
+        ("{not json", "application/json", 400),
+        ("slug=retail-lgd", "application/x-www-form-urlencoded", 415),
+    ],
+)
 def test_a_body_that_is_not_a_json_object_is_refused(world, body, content_type, status):
     response = world.client("owner").generic("POST", "/api/models/", body, content_type=content_type)
     assert response.status_code == status
@@ -140,28 +165,42 @@ def test_a_body_that_is_not_a_json_object_is_refused(world, body, content_type, 
 
 
 def test_event_errors_name_every_field(world):
-    response = world.client("owner").post("/api/events/", {
-        "kind": "party", "title": "", "starts_at": "2025-03-01T00:00:00Z",
-        "ends_at": "2025-01-01T00:00:00Z", "models": [world.model.slug]}, format="json")
+    response = world.client("owner").post(
+        "/api/events/",
+        {
+            "kind": "party",
+            "title": "",
+            "starts_at": "2025-03-01T00:00:00Z",
+            "ends_at": "2025-01-01T00:00:00Z",
+            "models": [world.model.slug],
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"kind", "title", "ends_at"}
 
 
 def test_exception_errors_name_every_field(world):
-    response = world.client("owner").post(f"/api/models/{world.model.slug}/exceptions/", {
-        "target": "plan", "fields": ["alpha", "nope"], "reason": " ",
-        "expires_at": "2020-01-01T00:00:00Z"}, format="json")
+    response = world.client("owner").post(
+        f"/api/models/{world.model.slug}/exceptions/",
+        {"target": "plan", "fields": ["alpha", "nope"], "reason": " ", "expires_at": "2020-01-01T00:00:00Z"},
+        format="json",
+    )
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"fields[1]", "reason", "expires_at"}
-    unparsable = world.client("owner").post(f"/api/models/{world.model.slug}/exceptions/", {
-        "target": "plan", "fields": "alpha", "reason": "x", "expires_at": "next week"}, format="json")
+    unparsable = world.client("owner").post(
+        f"/api/models/{world.model.slug}/exceptions/",
+        {"target": "plan", "fields": "alpha", "reason": "x", "expires_at": "next week"},
+        format="json",
+    )
     assert set(unparsable.json()["errors"]) == {"fields", "expires_at"}
     assert not PolicyException.objects.exists()
 
 
 def test_a_403_names_the_part_of_the_document_that_needs_the_permission(world):
-    response = world.client("other_owner").post("/api/models/", world.document(slug="retail-lgd"),
-                                                format="json")
+    response = world.client("other_owner").post(
+        "/api/models/", world.document(slug="retail-lgd"), format="json"
+    )
     assert response.status_code == 403
     assert set(response.json()["errors"]) == {"team"}
     assert "retail-credit" in response.json()["errors"]["team"]

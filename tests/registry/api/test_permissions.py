@@ -46,49 +46,115 @@ def _exception(world: ApiWorld) -> PolicyException:
 
 WRITES = {
     "register a model": Write(
-        "/api/models/", "post", lambda w: "/api/models/",
+        "/api/models/",
+        "post",
+        lambda w: "/api/models/",
         lambda w: w.document(slug="retail-lgd", description=MARKERS[0]),
         lambda w: MonitoredModel.objects.filter(slug="retail-lgd").exists(),
-        {"owner": 201, "other_owner": 403, "model_risk": 201, "auditor": 403,
-         "service_scoped": 403, "service_unscoped": 403, "anonymous": 401}),
+        {
+            "owner": 201,
+            "other_owner": 403,
+            "model_risk": 201,
+            "auditor": 403,
+            "service_scoped": 403,
+            "service_unscoped": 403,
+            "anonymous": 401,
+        },
+    ),
     "update a model": Write(
-        "/api/models/{slug}/", "put", lambda w: f"/api/models/{w.model.slug}/",
+        "/api/models/{slug}/",
+        "put",
+        lambda w: f"/api/models/{w.model.slug}/",
         lambda w: w.document(description=MARKERS[0]),
         lambda w: MonitoredModel.objects.get(pk=w.model.pk).description,
-        {"owner": 200, "other_owner": 404, "model_risk": 200, "auditor": 403,
-         "service_scoped": 403, "service_unscoped": 404, "anonymous": 401}),
+        {
+            "owner": 200,
+            "other_owner": 404,
+            "model_risk": 200,
+            "auditor": 403,
+            "service_scoped": 403,
+            "service_unscoped": 404,
+            "anonymous": 401,
+        },
+    ),
     "record an event": Write(
-        "/api/events/", "post", lambda w: "/api/events/",
-        lambda w: {"kind": "campaign", "title": MARKERS[1], "starts_at": "2025-03-01T00:00:00Z",
-                   "models": [w.model.slug]},
+        "/api/events/",
+        "post",
+        lambda w: "/api/events/",
+        lambda w: {
+            "kind": "campaign",
+            "title": MARKERS[1],
+            "starts_at": "2025-03-01T00:00:00Z",
+            "models": [w.model.slug],
+        },
         lambda w: ExternalEvent.objects.count(),
-        {"owner": 201, "other_owner": 404, "model_risk": 201, "auditor": 403,
-         "service_scoped": 201, "service_unscoped": 404, "anonymous": 401}),
+        {
+            "owner": 201,
+            "other_owner": 404,
+            "model_risk": 201,
+            "auditor": 403,
+            "service_scoped": 201,
+            "service_unscoped": 404,
+            "anonymous": 401,
+        },
+    ),
     "propose an exception": Write(
-        "/api/models/{slug}/exceptions/", "post", lambda w: f"/api/models/{w.model.slug}/exceptions/",
-        lambda w: {"target": "plan", "fields": ["alpha"], "reason": MARKERS[2],
-                   "expires_at": (timezone.now() + dt.timedelta(days=30)).isoformat()},
+        "/api/models/{slug}/exceptions/",
+        "post",
+        lambda w: f"/api/models/{w.model.slug}/exceptions/",
+        lambda w: {
+            "target": "plan",
+            "fields": ["alpha"],
+            "reason": MARKERS[2],
+            "expires_at": (timezone.now() + dt.timedelta(days=30)).isoformat(),
+        },
         lambda w: PolicyException.objects.count(),
-        {"owner": 201, "other_owner": 404, "model_risk": 201, "auditor": 403,
-         "service_scoped": 403, "service_unscoped": 404, "anonymous": 401}),
+        {
+            "owner": 201,
+            "other_owner": 404,
+            "model_risk": 201,
+            "auditor": 403,
+            "service_scoped": 403,
+            "service_unscoped": 404,
+            "anonymous": 401,
+        },
+    ),
     "approve an exception": Write(
-        "/api/models/{slug}/exceptions/{id}/approve/", "post",
+        "/api/models/{slug}/exceptions/{id}/approve/",
+        "post",
         lambda w: f"/api/models/{w.model.slug}/exceptions/{_exception(w).pk}/approve/",
         lambda w: None,
         lambda w: PolicyException.objects.get(pk=_exception(w).pk).approved_by_id,
-        {"owner": 403, "other_owner": 404, "model_risk": 200, "auditor": 403,
-         "service_scoped": 403, "service_unscoped": 404, "anonymous": 401}),
+        {
+            "owner": 403,
+            "other_owner": 404,
+            "model_risk": 200,
+            "auditor": 403,
+            "service_scoped": 403,
+            "service_unscoped": 404,
+            "anonymous": 401,
+        },
+    ),
 }
 
-ROLE_NAMES = {"owner": "model owner", "other_owner": "model owner", "model_risk": "model risk",
-              "auditor": "auditor", "service_scoped": "service account",
-              "service_unscoped": "service account"}
+ROLE_NAMES = {
+    "owner": "model owner",
+    "other_owner": "model owner",
+    "model_risk": "model risk",
+    "auditor": "auditor",
+    "service_scoped": "service account",
+    "service_unscoped": "service account",
+}
 
 
 def test_the_matrix_covers_every_role_and_every_write_endpoint_of_the_api():
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    writes_in_api = {(path, method) for path, methods in registry_paths(schema).items()
-                     for method in methods if method in ("post", "put", "patch", "delete")}
+    writes_in_api = {
+        (path, method)
+        for path, methods in registry_paths(schema).items()
+        for method in methods
+        if method in ("post", "put", "patch", "delete")
+    }
     assert writes_in_api == {(write.route, write.method) for write in WRITES.values()}
     assert all(set(write.expected) == set(ROLES) for write in WRITES.values())
 
@@ -114,7 +180,8 @@ def test_only_the_allowed_role_and_team_may_write(world: ApiWorld, endpoint: str
         # Everything the request recorded names the caller and carries the request's id.
         assert written.exists()
         assert {(e.actor_name, e.correlation_id) for e in written} == {
-            (world.actor_name(role), response["X-Request-ID"])}
+            (world.actor_name(role), response["X-Request-ID"])
+        }
         return
 
     assert write.state(world) == before_state
@@ -124,8 +191,13 @@ def test_only_the_allowed_role_and_team_may_write(world: ApiWorld, endpoint: str
     entry = refusals.get()
     assert (entry.actor_name, entry.correlation_id) == (world.actor_name(role), response["X-Request-ID"])
     assert entry.actor_kind == ("service" if role.startswith("service") else "user")
-    assert entry.payload == {"method": write.method.upper(), "path": path, "role": ROLE_NAMES[role],
-                             "status": expected, "reason": entry.payload["reason"]}
+    assert entry.payload == {
+        "method": write.method.upper(),
+        "path": path,
+        "role": ROLE_NAMES[role],
+        "status": expected,
+        "reason": entry.payload["reason"],
+    }
     assert entry.payload["reason"]
     if endpoint != "register a model":
         assert (entry.subject_type, entry.subject_id) == ("registry.monitoredmodel", str(world.model.pk))
@@ -134,8 +206,10 @@ def test_only_the_allowed_role_and_team_may_write(world: ApiWorld, endpoint: str
 
 def test_a_model_risk_proposer_may_not_approve_their_own_exception(world: ApiWorld):
     proposed = world.client("model_risk").post(
-        f"/api/models/{world.model.slug}/exceptions/", WRITES["propose an exception"].body(world),
-        format="json")
+        f"/api/models/{world.model.slug}/exceptions/",
+        WRITES["propose an exception"].body(world),
+        format="json",
+    )
     assert proposed.status_code == 201
     approve = f"/api/models/{world.model.slug}/exceptions/{proposed.json()['id']}/approve/"
 
@@ -154,7 +228,8 @@ def test_a_model_risk_proposer_may_not_approve_their_own_exception(world: ApiWor
 def test_an_exception_of_another_model_is_404_under_this_models_url(world: ApiWorld):
     foreign = PolicyExceptionFactory(model=world.other_model, proposed_by=world.bob)
     response = world.client("model_risk").post(
-        f"/api/models/{world.model.slug}/exceptions/{foreign.pk}/approve/")
+        f"/api/models/{world.model.slug}/exceptions/{foreign.pk}/approve/"
+    )
     assert response.status_code == 404
     assert PolicyException.objects.get(pk=foreign.pk).approved_by is None
 
@@ -173,12 +248,17 @@ def test_a_refusal_is_committed_although_the_request_failed(postgres):
     rolls back; the refusals are recorded after it and are visible to another connection."""
     restore_migration_data()
     world = ApiWorld()
-    response = world.client("other_owner").post("/api/models/", world.document(slug="retail-lgd"),
-                                                format="json")
+    response = world.client("other_owner").post(
+        "/api/models/", world.document(slug="retail-lgd"), format="json"
+    )
     assert response.status_code == 403
     with database.runtime_connect() as conn:
-        actions = [row[0] for row in conn.execute(
-            "SELECT action FROM ledger_entry WHERE correlation_id = %s ORDER BY sequence",
-            [response["X-Request-ID"]])]
+        actions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT action FROM ledger_entry WHERE correlation_id = %s ORDER BY sequence",
+                [response["X-Request-ID"]],
+            )
+        ]
     assert actions == ["registry.model.refused", "api.refused"]
     assert not MonitoredModel.objects.filter(slug="retail-lgd").exists()

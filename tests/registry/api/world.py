@@ -17,8 +17,7 @@ from registry.services import model_apply
 from registry.services.service_accounts import service_account_create
 from tests.registry.factories import MonitoredModelFactory, RegistryWorld
 
-ROLES = ("owner", "other_owner", "model_risk", "auditor", "service_scoped", "service_unscoped",
-         "anonymous")
+ROLES = ("owner", "other_owner", "model_risk", "auditor", "service_scoped", "service_unscoped", "anonymous")
 
 
 class ApiWorld(RegistryWorld):
@@ -32,22 +31,35 @@ class ApiWorld(RegistryWorld):
     def __init__(self) -> None:
         super().__init__()
         self.model = model_apply(document=self.document(), user=self.alice).model
-        self.other_model = MonitoredModelFactory(slug="pricing-gbm", owner=self.bob, team=self.other_team,
-                                                 task_type="regression", risk_tier="medium")
+        self.other_model = MonitoredModelFactory(
+            slug="pricing-gbm",
+            owner=self.bob,
+            team=self.other_team,
+            task_type="regression",
+            risk_tier="medium",
+        )
         self.scoped, self.scoped_token = service_account_create(
-            name="scoring-api", models=[self.model], user=self.rita)
+            name="scoring-api", models=[self.model], user=self.rita
+        )
         self.unscoped, self.unscoped_token = service_account_create(
-            name="pricing-api", models=[self.other_model], user=self.rita)
+            name="pricing-api", models=[self.other_model], user=self.rita
+        )
 
     def user_for(self, role: str) -> Any:
-        return {"owner": self.alice, "other_owner": self.bob, "model_risk": self.rita,
-                "auditor": self.ada, "service_scoped": self.scoped.user,
-                "service_unscoped": self.unscoped.user}[role]
+        return {
+            "owner": self.alice,
+            "other_owner": self.bob,
+            "model_risk": self.rita,
+            "auditor": self.ada,
+            "service_scoped": self.scoped.user,
+            "service_unscoped": self.unscoped.user,
+        }[role]
 
     def actor_name(self, role: str) -> str:
         """The name the ledger gives the caller: a service account's name, a user's username."""
         return {"service_scoped": "scoring-api", "service_unscoped": "pricing-api"}.get(
-            role, self.user_for(role).username)
+            role, self.user_for(role).username
+        )
 
     def client(self, role: str) -> APIClient:
         """An API client acting as ``role``: users log in with a session, machines send a token."""

@@ -11,8 +11,10 @@ from monitors.checks.demo import demo_data_ingest
 
 
 class Command(OperatorCommand):
-    help = ("Generate and ingest demo data for every model with a production champion: a reference "
-            "and a few days of production traffic, some of it shifted. Idempotent.")
+    help = (
+        "Generate and ingest demo data for every model with a production champion: a reference "
+        "and a few days of production traffic, some of it shifted. Idempotent."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=3, help="days of production data (default 3)")
@@ -21,12 +23,17 @@ class Command(OperatorCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = demo_data_ingest(
-            now=timezone.now(), days=options["days"], rows_per_day=options["rows_per_day"],
-            reference_rows=options["reference_rows"], sender=current_actor(),
+            now=timezone.now(),
+            days=options["days"],
+            rows_per_day=options["rows_per_day"],
+            reference_rows=options["reference_rows"],
+            sender=current_actor(),
             progress=lambda line: self.stdout.write(line) if options["verbosity"] > 1 else None,
         )
-        self.stdout.write(f"demo data: {report.models} models, {report.batches} new batches, "
-                          f"{report.rows:,} rows; shifted on the last day: "
-                          f"{len(report.drifted_models)} models")
+        self.stdout.write(
+            f"demo data: {report.models} models, {report.batches} new batches, "
+            f"{report.rows:,} rows; shifted on the last day: "
+            f"{len(report.drifted_models)} models"
+        )
         for line in report.skipped:
             self.stderr.write(f"skipped: {line}")

@@ -15,15 +15,24 @@ class Command(OperatorCommand):
     help = "Create the beat schedules of the check pipeline (idempotent; --reset restores defaults)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--reset", action="store_true",
-                            help="overwrite schedules an operator has edited with the defaults")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="overwrite schedules an operator has edited with the defaults",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
-            changed = schedules_install(PeriodicTask=PeriodicTask, CrontabSchedule=CrontabSchedule,
-                                        IntervalSchedule=IntervalSchedule, PeriodicTasks=PeriodicTasks,
-                                        reset=options["reset"])
+            changed = schedules_install(
+                PeriodicTask=PeriodicTask,
+                CrontabSchedule=CrontabSchedule,
+                IntervalSchedule=IntervalSchedule,
+                PeriodicTasks=PeriodicTasks,
+                reset=options["reset"],
+            )
             if changed:
-                record(action="checks.schedules.installed", payload={"schedules": changed,
-                                                                       "reset": options["reset"]})
+                record(
+                    action="checks.schedules.installed",
+                    payload={"schedules": changed, "reset": options["reset"]},
+                )
         self.stdout.write(f"installed: {', '.join(changed)}" if changed else "schedules already installed")

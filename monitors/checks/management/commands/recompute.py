@@ -11,9 +11,11 @@ from monitors.checks.services.recompute import NotRecomputable, check_run_recomp
 
 
 class Command(OperatorCommand):
-    help = ("Re-read the stored batches a check run names (verifying their sha256), re-run its stages "
-            "with the same parameters and seeds, store the result as a new revision and print every "
-            "difference.")
+    help = (
+        "Re-read the stored batches a check run names (verifying their sha256), re-run its stages "
+        "with the same parameters and seeds, store the result as a new revision and print every "
+        "difference."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("run_id", type=int, metavar="RUN_ID")
@@ -33,7 +35,8 @@ class Command(OperatorCommand):
             f"recomputed run #{original.pk} ({original.model.slug} {original.kind} "
             f"[{original.window_start:%Y-%m-%d %H:%M}, {original.window_end:%Y-%m-%d %H:%M})) "
             f"as run #{revision.pk}, revision {revision.revision}, from {len(revision.data_sha256s)} "
-            f"production batch(es) as of ingest point {revision.as_of_sequence}")
+            f"production batch(es) as of ingest point {revision.as_of_sequence}"
+        )
         for line in report.differences:
             self.stdout.write(f"  - {line}")
         count = len(report.differences)

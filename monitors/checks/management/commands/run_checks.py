@@ -25,8 +25,10 @@ def _date(value: str) -> date:
 
 
 class Command(OperatorCommand):
-    help = ("Schedule the due (or the named) windows and run their checks in-process. "
-            "Dates are local dates in each model's plan time zone, both ends inclusive.")
+    help = (
+        "Schedule the due (or the named) windows and run their checks in-process. "
+        "Dates are local dates in each model's plan time zone, both ends inclusive."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group(required=True)
@@ -46,15 +48,20 @@ class Command(OperatorCommand):
             models = list(MonitoredModel.objects.filter(slug__in=slugs).order_by("slug"))
             unknown = sorted(set(slugs) - {m.slug for m in models})
             if unknown:
-                raise CommandError(f"no model with slug {', '.join(unknown)}; see `manage.py shell` "
-                                   "or the admin for the inventory")
+                raise CommandError(
+                    f"no model with slug {', '.join(unknown)}; see `manage.py shell` "
+                    "or the admin for the inventory"
+                )
         kinds = (options["kind"],) if options["kind"] else (RunKind.DRIFT, RunKind.PERFORMANCE)
 
         now = timezone.now()
         report = SweepReport()
         for model in models:
-            report.merge(model_schedule(model=model, now=now, dispatch=None, origin=RunOrigin.EMBEDDED,
-                                        span=span, kinds=kinds))
+            report.merge(
+                model_schedule(
+                    model=model, now=now, dispatch=None, origin=RunOrigin.EMBEDDED, span=span, kinds=kinds
+                )
+            )
         for slug in report.unplanned:
             self.stderr.write(f"{slug}: no monitoring plan in force, nothing scheduled")
 
@@ -64,21 +71,23 @@ class Command(OperatorCommand):
             # plan's zone, so the UTC filter is a day wider on each side; newly scheduled ones count.
             lower = datetime.combine(span[0], time(0), tzinfo=UTC) - timedelta(days=1)
             upper = datetime.combine(span[1], time(0), tzinfo=UTC) + timedelta(days=2)
-            pending = pending.filter(Q(pk__in=report.scheduled)
-                                     | Q(window_end__gt=lower, window_start__lt=upper))
+            pending = pending.filter(
+                Q(pk__in=report.scheduled) | Q(window_end__gt=lower, window_start__lt=upper)
+            )
         pending_ids = list(pending.order_by("window_end", "pk").values_list("pk", flat=True))
         for run_id in pending_ids:
             check_run_execute(run_id=run_id)
 
-        touched = CheckRun.objects.filter(pk__in=[*report.scheduled, *report.missed,
-                                                   *pending_ids])
+        touched = CheckRun.objects.filter(pk__in=[*report.scheduled, *report.missed, *pending_ids])
         for run in touched.select_related("model").order_by("model__slug", "kind", "window_start"):
             late = " late" if run.late else ""
             reason = f"  ({run.status_reason})" if run.status_reason else ""
             share = f"  drift share {run.drift_share:.3f}" if run.drift_share is not None else ""
-            self.stdout.write(f"#{run.pk} {run.model.slug} {run.kind} "
-                              f"[{run.window_start:%Y-%m-%d %H:%M}, {run.window_end:%Y-%m-%d %H:%M}) "
-                              f"r{run.revision}: {run.status}{late}{share}{reason}")
+            self.stdout.write(
+                f"#{run.pk} {run.model.slug} {run.kind} "
+                f"[{run.window_start:%Y-%m-%d %H:%M}, {run.window_end:%Y-%m-%d %H:%M}) "
+                f"r{run.revision}: {run.status}{late}{share}{reason}"
+            )
         if not touched.exists():
             self.stdout.write("nothing due")
 

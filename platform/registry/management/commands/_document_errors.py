@@ -14,11 +14,11 @@ def bad_input(message: str) -> CommandError:
     return CommandError(message, returncode=BAD_INPUT)
 
 
-def refusal(source: str, error: RegistryValidationError | RegistryPermissionDenied,
-            parsed: ParsedYAML | None = None) -> CommandError:
+def refusal(
+    source: str, error: RegistryValidationError | RegistryPermissionDenied, parsed: ParsedYAML | None = None
+) -> CommandError:
     if isinstance(error, RegistryPermissionDenied):
-        where = f"{source}, line {parsed.line_of(error.field)}" if parsed and error.field \
-            else source
+        where = f"{source}, line {parsed.line_of(error.field)}" if parsed and error.field else source
         return bad_input(f"{where}: refused: {error.message}")
     lines = []
     for path, message in error.errors.items():

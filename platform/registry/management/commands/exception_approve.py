@@ -35,5 +35,6 @@ class Command(OperatorCommand):
             exception = policy_exception_approve(exception=exception, user=user)
         except (RegistryValidationError, RegistryPermissionDenied) as exc:
             raise refusal("exception_approve", exc) from exc
-        self.stdout.write(f"approved exception #{exception.pk} (expires "
-                          f"{exception.expires_at:%Y-%m-%d %H:%M} UTC)")
+        self.stdout.write(
+            f"approved exception #{exception.pk} (expires {exception.expires_at:%Y-%m-%d %H:%M} UTC)"
+        )

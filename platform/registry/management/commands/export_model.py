@@ -12,17 +12,20 @@ from registry.models import MonitoredModel
 
 
 class Command(BaseCommand):
-    help = ("Write a model's document (the format register_model reads) to standard output or "
-            "to -o FILE.")
+    help = "Write a model's document (the format register_model reads) to standard output or to -o FILE."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("-o", "--output", help="write to this file instead of stdout")
 
     def handle(self, *args: Any, slug: str, output: str | None, **options: Any) -> None:
-        model = MonitoredModel.objects.select_related(
-            "owner", "team", "developer", "validator", "accountable_executive",
-            "risk_tier_set_by").filter(slug=slug).first()
+        model = (
+            MonitoredModel.objects.select_related(
+                "owner", "team", "developer", "validator", "accountable_executive", "risk_tier_set_by"
+            )
+            .filter(slug=slug)
+            .first()
+        )
         if model is None:
             raise bad_input(f"there is no model '{slug}'")
         text = f"# exported by manage.py export_model {slug}\n" + dump_yaml(model_export(model))

@@ -15,14 +15,17 @@ from registry.services import RegistryPermissionDenied, RegistryValidationError,
 
 
 class Command(OperatorCommand):
-    help = ("Register or update a model from its YAML (or JSON) document, with the permissions "
-            "of --actor. An unchanged document changes nothing. Exit status 2 when the document "
-            "is refused; every problem is printed with its key and line.")
+    help = (
+        "Register or update a model from its YAML (or JSON) document, with the permissions "
+        "of --actor. An unchanged document changes nothing. Exit status 2 when the document "
+        "is refused; every problem is printed with its key and line."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the model document; - reads standard input")
-        parser.add_argument("--actor", required=True,
-                            help="username of an existing user whose permissions apply")
+        parser.add_argument(
+            "--actor", required=True, help="username of an existing user whose permissions apply"
+        )
 
     def handle(self, *args: Any, file: str, actor: str, **options: Any) -> None:
         user = get_user_model().objects.filter(username=actor).first()
@@ -40,8 +43,7 @@ class Command(OperatorCommand):
         except OSError as exc:
             raise bad_input(f"{source}: cannot read: {exc.strerror or exc}") from exc
         except UnicodeDecodeError as exc:
-            raise bad_input(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
-                from exc
+            raise bad_input(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
         try:
             parsed = parse_yaml(text)
         except DocumentSyntaxError as exc:

@@ -14,13 +14,14 @@ from registry.services import RegistryPermissionDenied, RegistryValidationError
 
 
 class Command(OperatorCommand):
-    help = ("Create a realistic demonstration fleet (teams, users, models with versions, "
-            "schemas, plans and policies). Idempotent: a second run changes nothing.")
+    help = (
+        "Create a realistic demonstration fleet (teams, users, models with versions, "
+        "schemas, plans and policies). Idempotent: a second run changes nothing."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--models", type=int, default=60, help="how many models (60)")
-        parser.add_argument("--verbose-changes", action="store_true",
-                            help="list every change made")
+        parser.add_argument("--verbose-changes", action="store_true", help="list every change made")
 
     def handle(self, *args: Any, models: int, verbose_changes: bool, **options: Any) -> None:
         if models < 1:
@@ -34,7 +35,8 @@ class Command(OperatorCommand):
         self.stdout.write(
             f"{models} models: {summary.created} created, {summary.updated} updated, "
             f"{summary.unchanged} unchanged; {summary.users_created} users created "
-            f"({elapsed:.1f}s)")
+            f"({elapsed:.1f}s)"
+        )
         if verbose_changes:
             for change in summary.changes:
                 self.stdout.write(f"  {change}")
