@@ -16,12 +16,13 @@ TEST_DATABASE_URL ?= postgres://fleetwatch@$(PG_HOST):$(PG_PORT)/fleetwatch
 TEST_DATABASE_OWNER_URL ?= postgres://fleetwatch_owner@$(PG_HOST):$(PG_PORT)/fleetwatch
 PYTEST_ARGS ?=
 
-.PHONY: help venv test demo serve worker beat lint migrate db-roles bench bench-ledger bench-stats bench-ingest bench-sweep
+.PHONY: help venv alibi-env test demo serve worker beat lint migrate db-roles bench bench-ledger bench-stats bench-ingest bench-sweep
 
 help:
 	@echo "make demo    the main job on embedded defaults (SQLite, in-process checks, local storage)"
 	@echo "make test    create .venv if missing and run the whole test suite on PostgreSQL"
 	@echo "make serve | worker | beat | lint | bench | bench-ledger | bench-stats | bench-sweep | bench-ingest"
+	@echo "make alibi-env   alibi-detect in its own environment (.venv-alibi; numpy < 2, BSL 1.1)"
 
 venv: $(STAMP)
 
@@ -29,8 +30,22 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	# constraints.txt is what CI tested; torch==2.13.0 is the CPU build on the machine's disk.
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[alibi,dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# alibi-detect in an environment of its own: it holds numpy below 2 and is under the Business
+# Source License, so it never enters .venv (see README, "alibi-detect"). Used to cross-check our
+# MMD; nothing in .venv imports it.
+ALIBI_VENV := .venv-alibi
+alibi-env: $(ALIBI_VENV)/.installed-stamp
+
+$(ALIBI_VENV)/.installed-stamp: docker/alibi-requirements.txt
+	test -x $(ALIBI_VENV)/bin/python || $(PYTHON) -m venv $(ALIBI_VENV)
+	$(ALIBI_VENV)/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	# torch==2.13.0 first and exactly: the CPU build on the machine's disk, never PyPI's CUDA build.
+	$(ALIBI_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(ALIBI_VENV)/bin/python -m pip install --quiet -r docker/alibi-requirements.txt
+	touch $@
 
 db-roles:
 	@PG_HOST=$(PG_HOST) PG_PORT=$(PG_PORT) PG_SUPERUSER=$(PG_SUPERUSER) bash .ci/postgres-roles
@@ -64,6 +79,8 @@ beat: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run

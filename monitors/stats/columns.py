@@ -95,7 +95,7 @@ def boolean_values(name: str, values: Any) -> FloatArray:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise StatsInputError(
-                name, f"a boolean feature holds {array[row]!r} at row {row}; expected 0 or 1"
+                name, f"a boolean feature holds {array[row].item()!r} at row {row}; expected 0 or 1"
             )
         return out
     if kind == "O":
@@ -103,7 +103,7 @@ def boolean_values(name: str, values: Any) -> FloatArray:
         result = np.fromiter(
             map(lookup.get, array, repeat(-1.0, array.size)), dtype=np.float64, count=array.size
         )
-        for row in np.flatnonzero(result == -1.0):
+        for row in np.flatnonzero(result == -1.0).tolist():
             value = array[row]
             if _is_missing(value):
                 result[row] = np.nan
@@ -190,7 +190,7 @@ def categorical_codes(name: str, values: Any, lookup: Mapping[str, int], unseen_
     unknown_rows = np.flatnonzero(codes == _UNKNOWN)
     unseen: set[str] = set()
     n_unseen = 0
-    for row in unknown_rows:
+    for row in unknown_rows.tolist():
         value = array[row]
         if isinstance(value, str):
             codes[row] = unseen_code

@@ -509,9 +509,7 @@ def _write_zip(header: Mapping[str, JSONValue], arrays: Mapping[str, npt.NDArray
         archive.writestr(_zip_info("header.json"), text.encode("utf-8"))
         for name in sorted(arrays):
             member = io.BytesIO()
-            np.lib.format.write_array(  # type: ignore[no-untyped-call]
-                member, np.ascontiguousarray(arrays[name]), allow_pickle=False
-            )
+            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
             archive.writestr(_zip_info(f"{name}.npy"), member.getvalue())
     return buffer.getvalue()
 
@@ -533,9 +531,7 @@ def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]
                 if not name.endswith(".npy"):
                     continue
                 with archive.open(name) as member:
-                    arrays[name[:-4]] = np.lib.format.read_array(  # type: ignore[no-untyped-call]
-                        member, allow_pickle=False
-                    )
+                    arrays[name[:-4]] = np.lib.format.read_array(member, allow_pickle=False)
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ProfileFormatError(f"unreadable reference profile: {exc}") from exc
     if not isinstance(header, dict):

@@ -36,6 +36,7 @@ def celery_worker(
     ready_timeout: float = 60.0,
 ) -> Iterator[subprocess.Popen[str]]:
     env = subprocess_env(CELERY_BROKER_URL=broker_url, CELERY_RESULT_BACKEND=broker_url, **(extra_env or {}))
+    (REPO / "var").mkdir(exist_ok=True)
     log = open(REPO / "var" / f"test-worker-{os.getpid()}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [
