@@ -39,10 +39,10 @@ def _writer(count: int) -> tuple[float, float]:
     _setup_django()
     from audit.ledger import record
 
-    record(action="bench.warm-up")  # connect before the clock starts
+    record(action="checks.run.scheduled")  # connect before the clock starts
     started = time.time()
     for i in range(count):
-        record(action="bench.append", subject=("bench", i), payload={"i": i, "share": i / 3})
+        record(action="checks.run.succeeded", subject=("bench", i), payload={"i": i, "share": i / 3})
     return started, time.time()
 
 
@@ -85,7 +85,7 @@ def _fill_chain(entries: int) -> None:
                     actor_kind="system",
                     actor_id="system",
                     actor_name="system",
-                    action="bench.check",
+                    action="checks.run.succeeded",
                     subject_type="monitors.checkrun",
                     subject_id=str(sequence),
                     correlation_id=correlation,
@@ -100,7 +100,7 @@ def _fill_chain(entries: int) -> None:
                         "system",
                         "system",
                         "system",
-                        "bench.check",
+                        "checks.run.succeeded",
                         "monitors.checkrun",
                         str(sequence),
                         correlation,

@@ -24,6 +24,7 @@ from monitors.locks import model_lock
 from monitors.models import Batch, Label, ReferenceProfile
 from monitors.storage import DATA_PREFIXES, delete_stored, stored_age, walk_stored
 from registry.models import MonitoredModel
+from vocabulary import ledger_actions
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def orphan_files_sweep(
             deleted.append(name)
     if deleted and not dry_run:
         record(
-            action="monitors.storage.orphans_swept",
+            action=ledger_actions.MONITORS_STORAGE_ORPHANS_SWEPT,
             payload={"files": deleted, "grace_seconds": int(grace.total_seconds())},
         )
     return deleted, young
@@ -104,7 +105,7 @@ def labels_expire(*, now: datetime | None = None) -> dict[str, int]:
             if not n:
                 continue
             record(
-                action="monitors.labels.orphaned",
+                action=ledger_actions.MONITORS_LABELS_ORPHANED,
                 subject=model,
                 payload={"model": model.slug, "labels": n, "label_batches": sorted(set(batch_ids))},
             )

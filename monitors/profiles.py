@@ -25,6 +25,7 @@ from monitors.schemas import SPLIT_COLUMN, profile_schema
 from monitors.storage import open_stored, profile_name, store_bytes
 from registry.models import FeatureSchema, ModelVersion
 from registry.selectors import schema_current_or_none
+from vocabulary import ledger_actions
 
 if TYPE_CHECKING:
     from monitors.stats.profile import ReferenceProfile as EngineProfile
@@ -96,7 +97,7 @@ def _build(batch: Batch, schema: FeatureSchema) -> EngineProfile:
                 holds_raw_values=profile.holds_raw_values,
             )
             record(
-                action="monitors.profile.built",
+                action=ledger_actions.MONITORS_PROFILE_BUILT,
                 subject=row,
                 payload={
                     "model": batch.model.slug,

@@ -21,6 +21,7 @@ from monitors.locks import model_lock
 from monitors.models import Batch, BatchKind, Label, RecordId, ReferenceProfile
 from monitors.storage import delete_stored
 from registry.models import LifecycleStatus, MonitoredModel
+from vocabulary import ledger_actions
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def _purge_model(
         Batch.objects.filter(pk__in=ids).update(purged_at=now)
         ReferenceProfile.objects.filter(pk__in=[p.pk for p in profiles]).update(purged_at=now)
         entry = record(
-            action="monitors.retention.purged",
+            action=ledger_actions.MONITORS_RETENTION_PURGED,
             subject=model,
             payload={
                 "model": model.slug,

@@ -137,7 +137,3 @@ def stored_age(name: str, *, now: datetime | None = None) -> timedelta:
     if timezone.is_naive(modified):
         modified = timezone.make_aware(modified, timezone.get_current_timezone())
     return (now or timezone.now()) - modified
-
-
-def is_temp_name(name: str) -> bool:
-    return name.rsplit("/", 1)[-1].startswith(TEMP_PREFIX)

@@ -1,7 +1,11 @@
 """The ledger: append-only, hash-chained, the base layer every app records to.
 
-from audit.ledger import record
-record(action="registry.model.created", subject=model, payload={"after": {...}})
+    from audit.ledger import record
+    from vocabulary import ledger_actions
+
+    record(action=ledger_actions.REGISTRY_MODEL_CREATED, subject=model, payload={"after": {...}})
+
+Action names come from the catalogue (vocabulary/ledger_actions.py); any other is refused.
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from audit.ledger.hashing import GENESIS_HASH
 from audit.ledger.models import LedgerEntry
+from vocabulary.ledger_actions import names_for
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,9 @@ class ChainHead:
 def ledger_head(*, using: str = "default") -> ChainHead:
     row = LedgerEntry.objects.using(using).order_by("-sequence").values_list("sequence", "entry_hash").first()
     return ChainHead(*row) if row else ChainHead(0, GENESIS_HASH)
+
+
+def ledger_entries_for_action(action: str, *, using: str = "default") -> QuerySet[LedgerEntry]:
+    """Every entry of one act, under its current name and any retired alias; ``action`` may be
+    either. An unknown name raises ``UnknownLedgerAction`` instead of finding nothing."""
+    return LedgerEntry.objects.using(using).filter(action__in=names_for(action))

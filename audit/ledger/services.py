@@ -15,6 +15,7 @@ from django.utils import timezone
 from audit.ledger.context import Actor, current_actor, current_correlation_id
 from audit.ledger.hashing import GENESIS_HASH, canonical_bytes, entry_hash
 from audit.ledger.models import LedgerEntry
+from vocabulary.ledger_actions import check_action
 
 # Any fixed 64-bit key will do; it only has to be the same for every writer.
 CHAIN_LOCK_KEY = 0x466C656574  # "Fleet"
@@ -47,6 +48,7 @@ def ledger_record(
     actor: Actor | None = None,
     using: str = "default",
 ) -> LedgerEntry:
+    check_action(action)  # only names from the catalogue, so a filter on a name finds every act
     payload = payload if payload is not None else {}
     canonical_bytes(payload)  # refuse a bad payload before taking the lock
     actor = actor or current_actor()

@@ -22,7 +22,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fleetwatch.roles import AUDITOR, MODEL_OWNER, MODEL_RISK
 from monitors.api.parsers import RawBatchParser, RawBody
 from monitors.api.serializers import (
     BatchSerializer,
@@ -35,6 +34,7 @@ from monitors.models import Batch, BatchKind, InventoryException
 from registry.api.refusals import caller_actor
 from registry.models import MonitoredModel
 from registry.permissions import can_write_data, has_role, is_service_account, visible_models
+from vocabulary.roles import AUDITOR, MODEL_OWNER, MODEL_RISK
 
 
 def _may_post_data(user: Any) -> bool:

@@ -13,6 +13,7 @@ from monitors.checks.models import CheckRun
 from monitors.models import Batch, BatchKind
 from monitors.models import ReferenceProfile as ProfileRow
 from registry.models import FeatureSchema
+from vocabulary.drift_tests import DRIFT_TESTS, unknown_test_message
 
 if TYPE_CHECKING:
     from monitors.checks.context import RunContext
@@ -56,16 +57,17 @@ def drift_config(
     if pinned is not None:
         return config_from_dict(pinned.parameters["drift_config"]), dict(pinned.parameters)
     from monitors.stats import DriftConfig
-    from monitors.stats.config import ALL_TESTS
 
     plan = run.plan
     if plan is None:
         raise InputsUnavailable(f"run {run.pk} names no monitoring plan")
-    thresholds = {
-        test: float(spec["value"])
-        for test, spec in (plan.thresholds or {}).items()
-        if test in ALL_TESTS and isinstance(spec, dict) and "value" in spec
-    }
+    thresholds: dict[str, float] = {}
+    for test, spec in (plan.thresholds or {}).items():
+        # The registry validated these names against the same table; a name it no longer knows is
+        # refused here rather than dropped, so a plan's threshold is never silently ignored.
+        if test not in DRIFT_TESTS:
+            raise InputsUnavailable(f"monitoring plan {plan.pk}: thresholds: {unknown_test_message(test)}")
+        thresholds[test] = float(spec["value"])
     config = DriftConfig(
         alpha=plan.alpha,
         correction=plan.correction,  # type: ignore[arg-type]

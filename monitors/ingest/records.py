@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -53,11 +53,6 @@ def _copy(table_name: str, table: pa.Table) -> None:
 
 def _constant(value: int, n: int) -> pa.Array:
     return pa.array(np.full(n, value, dtype=np.int64))
-
-
-def _constant_time(value: datetime, n: int) -> pa.Array:
-    micros = (value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    return pa.array(np.full(n, micros, dtype=np.int64)).cast(_US)
 
 
 def _microseconds(times: pa.Array) -> pa.Array:

@@ -49,6 +49,7 @@ from monitors.schemas import (
 from monitors.storage import batch_name, delete_stored, store_file
 from registry.models import FeatureSchema, LifecycleStatus, ModelVersion, MonitoredModel, VersionRole
 from registry.selectors import champion, schema_current_or_none
+from vocabulary import ledger_actions
 
 logger = logging.getLogger(__name__)
 
@@ -420,7 +421,7 @@ def _commit(
                     sender_name=sender.name,
                 )
             record(
-                action="monitors.batch.accepted",
+                action=ledger_actions.MONITORS_BATCH_ACCEPTED,
                 subject=batch,
                 payload=_accepted_payload(batch),
                 actor=sender,
@@ -477,7 +478,7 @@ def _accepted_payload(batch: Batch) -> dict[str, Any]:
 
 def _record_repost(batch: Batch) -> None:
     record(
-        action="monitors.batch.reposted",
+        action=ledger_actions.MONITORS_BATCH_REPOSTED,
         subject=batch,
         payload={
             "model": batch.model.slug,
@@ -528,7 +529,12 @@ def _record_refusal(attempt: _Attempt, refusal: IngestRefusal) -> None:
                 first_rows=rows.first_rows,
                 sender_name=attempt.sender.name,
             )
-        record(action="monitors.batch.refused", subject=subject, payload=payload, actor=attempt.sender)
+        record(
+            action=ledger_actions.MONITORS_BATCH_REFUSED,
+            subject=subject,
+            payload=payload,
+            actor=attempt.sender,
+        )
 
 
 def _profile_after_registration(batch: Batch) -> None:

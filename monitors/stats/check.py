@@ -10,8 +10,9 @@ values that fail the fast type checks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -59,8 +60,38 @@ from monitors.stats.window import DiscreteWindow, FeatureWindow, component_type,
 #: Bump when any number a check produces could change.
 STATS_CODE_VERSION = "1.0.0"
 
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+SampleRunner = Callable[[FloatArray, FloatArray, DriftConfig], TestResult]
+CountRunner = Callable[[IntArray, IntArray, DriftConfig], TestResult]
+
+#: Tests on the samples themselves: the stored sorted reference and the sorted window.
+SAMPLE_TESTS: Mapping[str, SampleRunner] = MappingProxyType(
+    {
+        "wasserstein": lambda ref, win, _c: wasserstein_normalised(ref, win, window_sorted=True),
+        "energy": lambda ref, win, _c: energy_distance_test(ref, win, window_sorted=True),
+        "cvm": lambda ref, win, _c: cramervonmises_test(ref, win),
+        "anderson": lambda ref, win, _c: anderson_ksamp_test(ref, win),
+    }
+)
+#: Tests on counts: categories, or a continuous component binned on the profile's PSI edges.
+COUNT_TESTS: Mapping[str, CountRunner] = MappingProxyType(
+    {
+        "chi2": lambda ref, win, _c: chi2_homogeneity(ref, win),
+        "fisher": lambda ref, win, _c: fisher_exact_test(ref, win),
+        "ztest": lambda ref, win, _c: two_proportion_z_test(ref, win),
+        "psi": lambda ref, win, c: psi(ref, win, epsilon=c.psi_epsilon),
+        "jensenshannon": lambda ref, win, c: jensenshannon_distance(ref, win, base=c.js_base),
+        "hellinger": lambda ref, win, _c: hellinger_distance(ref, win),
+        "kl": lambda ref, win, c: kl_divergence(ref, win, epsilon=c.psi_epsilon),
+    }
+)
+#: Tests run for all columns at once (``_ks_batch``), not one component at a time.
+BATCHED_TESTS = frozenset({"ks"})
+#: Every test the engine implements; a test holds it equal to the vocabulary's table.
+IMPLEMENTED_TESTS = frozenset(SAMPLE_TESTS) | frozenset(COUNT_TESTS) | BATCHED_TESTS
 
 
 def run_univariate_check(
@@ -313,38 +344,16 @@ def _empty(plan: _Plan, test: str) -> TestResult:
 
 def _run_one(plan: _Plan, test: str, config: DriftConfig) -> TestResult:
     reference = plan.reference
+    if isinstance(reference, ContinuousProfile) and test in SAMPLE_TESTS:
+        return SAMPLE_TESTS[test](reference.sorted_values, plan.sorted_window, config)
+    if test not in COUNT_TESTS:
+        raise StatsConfigError(f"test {test!r} does not apply to {plan.ctype} data")
     if isinstance(reference, ContinuousProfile):
-        if test in ("psi", "jensenshannon", "hellinger", "kl"):
-            ref_counts: npt.NDArray[Any] = reference.psi_counts
-            win_counts: npt.NDArray[Any] = _bin_counts(plan.sorted_window, reference.psi_edges)
-        else:
-            ref_sorted = reference.sorted_values
-            if test == "wasserstein":
-                return wasserstein_normalised(ref_sorted, plan.sorted_window, window_sorted=True)
-            if test == "energy":
-                return energy_distance_test(ref_sorted, plan.sorted_window, window_sorted=True)
-            if test == "cvm":
-                return cramervonmises_test(ref_sorted, plan.sorted_window)
-            if test == "anderson":
-                return anderson_ksamp_test(ref_sorted, plan.sorted_window)
-            raise StatsConfigError(f"test {test!r} does not apply to continuous data")
+        ref_counts: IntArray = reference.psi_counts
+        win_counts: IntArray = _bin_counts(plan.sorted_window, reference.psi_edges)
     else:
         ref_counts, win_counts = plan.ref_counts, plan.win_counts
-        if test == "chi2":
-            return chi2_homogeneity(ref_counts, win_counts)
-        if test == "fisher":
-            return fisher_exact_test(ref_counts, win_counts)
-        if test == "ztest":
-            return two_proportion_z_test(ref_counts, win_counts)
-    if test == "psi":
-        return psi(ref_counts, win_counts, epsilon=config.psi_epsilon)
-    if test == "jensenshannon":
-        return jensenshannon_distance(ref_counts, win_counts, base=config.js_base)
-    if test == "hellinger":
-        return hellinger_distance(ref_counts, win_counts)
-    if test == "kl":
-        return kl_divergence(ref_counts, win_counts, epsilon=config.psi_epsilon)
-    raise StatsConfigError(f"test {test!r} does not apply to {plan.ctype} data")
+    return COUNT_TESTS[test](ref_counts, win_counts, config)
 
 
 def _bin_counts(sorted_window: FloatArray, edges: FloatArray) -> IntArray:

@@ -6,43 +6,33 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
 
 from monitors.stats._json import JSONValue
 from monitors.stats.correction import CORRECTIONS, Correction
 from monitors.stats.errors import StatsConfigError
-
-#: significance tests: drift needs adjusted p < alpha AND effect size >= threshold
-SIGNIFICANCE_TESTS = frozenset({"ks", "cvm", "anderson", "chi2", "fisher", "ztest"})
-#: distances: drift needs statistic (its effect size) >= threshold
-DISTANCE_TESTS = frozenset({"psi", "jensenshannon", "hellinger", "kl", "wasserstein", "energy"})
-ALL_TESTS = SIGNIFICANCE_TESTS | DISTANCE_TESTS
-
-CONTINUOUS_TESTS = frozenset(
-    {"ks", "cvm", "anderson", "wasserstein", "energy", "psi", "jensenshannon", "hellinger", "kl"}
-)
-DISCRETE_TESTS = frozenset({"chi2", "fisher", "ztest", "psi", "jensenshannon", "hellinger", "kl"})
-BINARY_ONLY_TESTS = frozenset({"fisher", "ztest"})
-
-#: Effect-size thresholds. What each ignores is worked out in docs/stats.md.
-DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
-    {
-        "ks": 0.02,  # KS distance D
-        "cvm": 0.02,  # KS distance D
-        "anderson": 0.02,  # KS distance D
-        "chi2": 0.02,  # total variation distance
-        "fisher": 0.02,  # difference of proportions
-        "ztest": 0.02,  # difference of proportions
-        "psi": 0.25,  # the "significant" band; 0.1 starts "moderate"
-        "jensenshannon": 0.1,  # base 2
-        "hellinger": 0.1,
-        "kl": 0.1,
-        "wasserstein": 0.1,  # in reference standard deviations
-        "energy": 0.075,  # energy distance / sqrt(reference std)
-    }
+from vocabulary.drift_tests import (
+    DEFAULT_THRESHOLDS,
+    DRIFT_TEST_NAMES,
+    DRIFT_TESTS,
+    SIGNIFICANCE_TESTS,
+    ComponentType,
+    unknown_test_message,
 )
 
-ComponentType = Literal["continuous", "discrete", "binary", "tokens"]
+__all__ = (
+    "ALL_TESTS",
+    "DEFAULT_THRESHOLDS",
+    "SIGNIFICANCE_TESTS",
+    "ComponentType",
+    "DriftConfig",
+    "FeatureOverride",
+    "auto_test",
+    "supports",
+)
+
+# The table of tests (names, what each applies to, significance or distance, default effect-size
+# thresholds) lives in the shared vocabulary; docs/stats.md works out what each threshold ignores.
+ALL_TESTS = frozenset(DRIFT_TESTS)
 
 
 @dataclass(frozen=True)
@@ -91,7 +81,9 @@ class DriftConfig:
             raise StatsConfigError(f"correction {self.correction!r} is not one of {CORRECTIONS}")
         unknown = sorted(set(self.thresholds) - ALL_TESTS)
         if unknown:
-            raise StatsConfigError(f"thresholds for unknown tests {unknown}")
+            raise StatsConfigError(
+                f"thresholds for unknown tests {unknown}; known tests: {', '.join(DRIFT_TEST_NAMES)}"
+            )
         merged = dict(DEFAULT_THRESHOLDS)
         merged.update(self.thresholds)
         for test, value in merged.items():
@@ -100,12 +92,10 @@ class DriftConfig:
         object.__setattr__(self, "thresholds", MappingProxyType(merged))
         for test in self.extra_tests:
             if test not in ALL_TESTS:
-                raise StatsConfigError(f"extra test {test!r} is not one of {sorted(ALL_TESTS)}")
+                raise StatsConfigError(f"extra tests: {unknown_test_message(test)}")
         for name, override in self.overrides.items():
             if override.test is not None and override.test not in ALL_TESTS:
-                raise StatsConfigError(
-                    f"feature `{name}`: test {override.test!r} is not one of {sorted(ALL_TESTS)}"
-                )
+                raise StatsConfigError(f"feature `{name}`: {unknown_test_message(override.test)}")
             if override.alpha is not None and not 0.0 < override.alpha < 1.0:
                 raise StatsConfigError(f"feature `{name}`: alpha must lie in (0, 1)")
             if override.threshold is not None and not (
@@ -163,11 +153,9 @@ class DriftConfig:
 
 
 def supports(component: ComponentType, test: str) -> bool:
-    if component == "continuous":
-        return test in CONTINUOUS_TESTS
-    if component == "binary":
-        return test in DISCRETE_TESTS
-    return test in DISCRETE_TESTS - BINARY_ONLY_TESTS
+    """Whether ``test`` applies to a component of this type, as the vocabulary's table says."""
+    entry = DRIFT_TESTS.get(test)
+    return entry is not None and entry.applies_to(component)
 
 
 def auto_test(

@@ -20,7 +20,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.ledger import record
-from fleetwatch.roles import ALL_ROLES, AUDITOR, MODEL_OWNER, MODEL_RISK
 from registry.documents import (
     PLAN_FIELDS,
     POLICY_FIELDS,
@@ -62,6 +61,8 @@ from registry.services.versioning import (
     tier_default,
     version_payload,
 )
+from vocabulary import ledger_actions
+from vocabulary.roles import ALL_ROLES, AUDITOR, MODEL_OWNER, MODEL_RISK
 
 
 def _is_reader(user: Any) -> bool:
@@ -271,12 +272,12 @@ class MonitoredModelAdmin(AuditedAfterSaveAdmin):
         after = model_fields_snapshot(obj)
         ref = {"slug": obj.slug, "uid": str(obj.uid)}
         if before is None:
-            self._record(request, "registry.model.created", obj, {"model": ref, "after": after})
+            self._record(request, ledger_actions.REGISTRY_MODEL_CREATED, obj, {"model": ref, "after": after})
         elif before != after:
             changed = sorted(k for k in after if after[k] != before.get(k))
             self._record(
                 request,
-                "registry.model.changed",
+                ledger_actions.REGISTRY_MODEL_CHANGED,
                 obj,
                 {"model": ref, "before": before, "after": after, "changed": changed},
             )
@@ -387,11 +388,14 @@ class ModelVersionAdmin(AuditedAfterSaveAdmin):
         after = version_snapshot(obj)
         payload = {"model": {"slug": obj.model.slug, "uid": str(obj.model.uid)}, "after": after}
         if before is None:
-            self._record(request, "registry.version.created", obj, payload)
+            self._record(request, ledger_actions.REGISTRY_VERSION_CREATED, obj, payload)
         elif before != after:
             changed = sorted(k for k in after if after[k] != before.get(k))
             self._record(
-                request, "registry.version.changed", obj, {**payload, "before": before, "changed": changed}
+                request,
+                ledger_actions.REGISTRY_VERSION_CHANGED,
+                obj,
+                {**payload, "before": before, "changed": changed},
             )
 
 
@@ -549,7 +553,9 @@ class SectionAdmin(RequestFormAdmin):
         outcome = form.outcome
         row = create_version(outcome, model=form.cleaned_data.get("model"), user=request.user)
         obj.pk, obj._state.adding, obj._state.db = row.pk, False, row._state.db
-        self._record(request, f"registry.{self.kind}.created", row, version_payload(outcome, row, row.model))
+        self._record(
+            request, ledger_actions.section_created(self.kind), row, version_payload(outcome, row, row.model)
+        )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         return None
@@ -755,7 +761,9 @@ class ExternalEventAdmin(RequestFormAdmin):
         if before != after:
             self._record(
                 request,
-                "registry.event.created" if before is None else "registry.event.changed",
+                ledger_actions.REGISTRY_EVENT_CREATED
+                if before is None
+                else ledger_actions.REGISTRY_EVENT_CHANGED,
                 form.instance,
                 {"before": before, "after": after},
             )
@@ -812,7 +820,7 @@ class ServiceAccountAdmin(RegistryAdmin):
         if before != after:
             self._record(
                 request,
-                "registry.serviceaccount.changed",
+                ledger_actions.REGISTRY_SERVICE_ACCOUNT_CHANGED,
                 account,
                 {"name": account.name, "before": before, "after": after},
             )

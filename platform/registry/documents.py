@@ -40,6 +40,7 @@ from registry.models import (
     WindowAlignment,
 )
 from registry.strictness import TASK_METRICS
+from vocabulary.drift_tests import DRIFT_TEST_NAMES, drift_tests_for_kind, unknown_test_message
 
 FORMAT = "fleetwatch.model/v1"
 
@@ -140,16 +141,11 @@ SECTION_OPTIONAL = ("exception",)
 THRESHOLD_REQUIRED = ("value", "rationale")
 THRESHOLD_OPTIONAL = ("approver",)
 
-# Drift tests by feature kind, named as the statistics engine (monitors/stats) names them.
-DRIFT_TESTS: dict[str, tuple[str, ...]] = {
-    "numeric": ("ks", "wasserstein", "energy", "psi", "jensenshannon", "hellinger", "kl"),
-    "categorical": ("chi2", "psi", "jensenshannon", "hellinger", "kl"),
-    "boolean": ("fisher", "ztest", "chi2", "psi", "jensenshannon", "hellinger"),
-    "datetime": ("ks", "wasserstein", "energy", "psi"),
-    "text": (),
-}
-# Tests whose statistic a plan may put a threshold on (lower is stricter for every one).
-THRESHOLD_TESTS = ("psi", "jensenshannon", "hellinger", "kl", "wasserstein", "energy", "ks")
+# Drift tests by feature kind and the tests a plan may set thresholds for, from the shared table
+# (vocabulary/drift_tests.py) that the statistics engine dispatches by. Every threshold is on an
+# effect size or a distance, so lower is stricter for every one.
+DRIFT_TESTS: dict[str, tuple[str, ...]] = {kind: drift_tests_for_kind(kind) for kind in FeatureKind.values}
+THRESHOLD_TESTS = DRIFT_TEST_NAMES
 
 MONITORED_STATUSES = (LifecycleStatus.APPROVED, LifecycleStatus.PRODUCTION, LifecycleStatus.RESTRICTED)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -842,7 +838,9 @@ def _read_feature(r: Reader, value: Any, path: str) -> dict[str, Any] | None:
             f"only categorical or boolean features can be segment columns; '{feature['name']}' is {kind}",
         )
     test = feature["drift_test"]
-    if test and test not in DRIFT_TESTS[kind]:
+    if test and test not in DRIFT_TEST_NAMES:
+        r.error(join(path, "drift_test"), f"{unknown_test_message(test)}; or leave it out")
+    elif test and test not in DRIFT_TESTS[kind]:
         allowed = _choices(DRIFT_TESTS[kind])
         r.error(
             join(path, "drift_test"),

@@ -23,9 +23,9 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from fleetwatch.roles import AUDITOR, MODEL_OWNER, MODEL_RISK
 from registry.models import MonitoredModel, PolicyException
 from registry.services import model_apply, policy_exception_approve, policy_exception_propose
+from vocabulary.roles import AUDITOR, MODEL_OWNER, MODEL_RISK
 
 SEED = 20260401
 REGIONS = ["north", "south", "east", "west", "central"]

@@ -15,8 +15,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from fleetwatch.roles import AUDITOR, MODEL_OWNER, MODEL_RISK, SERVICE_ACCOUNT
 from registry.models import MonitoredModel
+from vocabulary.roles import AUDITOR, MODEL_OWNER, MODEL_RISK, SERVICE_ACCOUNT
 
 
 def has_role(user: Any, role: str) -> bool:

@@ -76,15 +76,6 @@ def policy_in_force(model: MonitoredModel) -> RetrainingPolicy:
     return own or tier_default_policy(model.risk_tier)
 
 
-def model_plans(model: MonitoredModel) -> QuerySet[MonitoringPlan]:
-    """Every plan version the model has had, newest first."""
-    return MonitoringPlan.objects.filter(model=model).order_by("-number")
-
-
-def model_policies(model: MonitoredModel) -> QuerySet[RetrainingPolicy]:
-    return RetrainingPolicy.objects.filter(model=model).order_by("-number")
-
-
 def production_versions(model: MonitoredModel) -> QuerySet[ModelVersion]:
     """Versions in production, the champion first, then challengers."""
     return (

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vocabulary import metrics as vocabulary_metrics
+
 
 class Direction(enum.Enum):
     SMALLER_IS_STRICTER = "smaller is stricter"
@@ -94,33 +96,12 @@ POLICY_DIRECTIONS: dict[str, tuple[Direction, str]] = {
     "approvals_required": (Direction.LARGER_IS_STRICTER, "more people must agree to a retrain"),
 }
 
-# The metrics each task type may be measured by. The tier default names one metric; for a task
-# type it does not fit, the tier's metric is the task's standard metric.
-TASK_METRICS: dict[str, tuple[str, ...]] = {
-    "binary": ("auc", "gini", "ks", "log_loss", "brier", "accuracy", "f1", "precision", "recall"),
-    "multiclass": ("macro_f1", "weighted_f1", "accuracy", "log_loss"),
-    "regression": ("rmse", "mae", "mape", "r2"),
-    "ranking": ("auc", "ndcg", "map", "mrr", "log_loss"),
-}
-STANDARD_METRIC = {"binary": "auc", "multiclass": "macro_f1", "regression": "rmse", "ranking": "auc"}
-# Metrics on a 0-1 scale, whose absolute tolerances mean the same thing for every model.
-UNIT_SCALE_METRICS = frozenset(
-    {
-        "auc",
-        "gini",
-        "ks",
-        "brier",
-        "accuracy",
-        "f1",
-        "precision",
-        "recall",
-        "macro_f1",
-        "weighted_f1",
-        "ndcg",
-        "map",
-        "mrr",
-    }
-)
+# The metrics each task type may be measured by (the tier default names one metric; for a task
+# type it does not fit, the task's standard metric applies) and those on a 0-1 scale, whose
+# absolute tolerances mean the same thing for every model: from the shared table.
+TASK_METRICS = vocabulary_metrics.TASK_METRICS
+STANDARD_METRIC = vocabulary_metrics.STANDARD_METRIC
+UNIT_SCALE_METRICS = vocabulary_metrics.UNIT_SCALE_METRICS
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def test_a_request_gets_a_correlation_id_and_keeps_a_sane_one_offered(client):
 def test_roles_exist_as_groups_after_migrating(django_user_model):
     from django.contrib.auth.models import Group
 
-    from fleetwatch.roles import ALL_ROLES
+    from vocabulary.roles import ALL_ROLES
 
     assert set(Group.objects.filter(name__in=ALL_ROLES).values_list("name", flat=True)) == set(ALL_ROLES)
     assert not LedgerEntry.objects.exists()

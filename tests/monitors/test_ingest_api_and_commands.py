@@ -13,13 +13,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from fleetwatch.roles import SERVICE_ACCOUNT
 from monitors.models import Batch, InventoryException
 from monitors.storage import data_storage
 from registry.auth import token_issue
 from registry.models import ServiceAccount
 from tests.monitors.dataplane import data_rows, last_entry, production_table, stored_files, write
 from tests.registry.factories import MonitoredModelFactory, UserFactory
+from vocabulary.roles import SERVICE_ACCOUNT
 
 pytestmark = pytest.mark.django_db
 CSV = "text/csv"

@@ -23,7 +23,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from fleetwatch.roles import AUDITOR, MODEL_OWNER, MODEL_RISK, SERVICE_ACCOUNT
 from registry.documents import content_sha256
 from registry.models import (
     BaselineMetric,
@@ -43,6 +42,7 @@ from registry.models import (
     TaskType,
     VersionRole,
 )
+from vocabulary.roles import AUDITOR, MODEL_OWNER, MODEL_RISK, SERVICE_ACCOUNT
 
 
 def role(name: str) -> Group:

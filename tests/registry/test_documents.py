@@ -209,3 +209,31 @@ def test_the_policy_metric_must_fit_the_task_type():
 def test_a_kpi_reference_value_needs_a_kpi_name():
     errors = errors_of(document(kpi_name=""))
     assert errors["kpi_reference_value"] == "give kpi_name too: a reference value of what?"
+
+
+# --- the drift-test table (vocabulary/drift_tests.py) -------------------------------------------
+
+
+def test_an_unknown_drift_test_pin_is_refused_with_the_list_of_known_names():
+    data = document()
+    data["versions"][0]["features"][0]["drift_test"] = "kolmogorov"
+    message = errors_of(data)["versions[0].features[0].drift_test"]
+    assert message.startswith("'kolmogorov' is not a drift test; known tests: ks, cvm, anderson, chi2")
+
+
+@pytest.mark.parametrize("test", ["ks", "cvm", "anderson", "wasserstein", "energy", "psi", "kl"])
+def test_every_test_the_engine_runs_on_numbers_may_be_pinned_on_a_numeric_feature(test):
+    data = document()
+    data["versions"][0]["features"][0]["drift_test"] = test  # age, numeric
+    assert read_document(data).versions[0].schema["features"][0]["drift_test"] == test
+
+
+def test_a_threshold_for_an_unknown_test_is_refused_with_the_known_names():
+    plan = {"reason": "r", "thresholds": {"kolmogorov": {"value": 0.1, "rationale": "r"}}}
+    message = errors_of(document(plan=plan))["plan.thresholds.kolmogorov"]
+    assert "expected one of ks, cvm, anderson, chi2, fisher, ztest, psi" in message
+
+
+def test_a_plan_may_set_a_threshold_for_any_test_in_the_table():
+    plan = {"reason": "r", "thresholds": {t: {"value": 0.05, "rationale": "r"} for t in ("cvm", "anderson")}}
+    assert set(read_document(document(plan=plan)).plan.values["thresholds"]) == {"anderson", "cvm"}

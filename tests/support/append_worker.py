@@ -13,7 +13,7 @@ def main() -> None:
     from audit.ledger import record
 
     for i in range(count):
-        record(action="test.concurrent", subject=("writer", tag), payload={"writer": tag, "i": i})
+        record(action="registry.event.created", subject=("writer", tag), payload={"writer": tag, "i": i})
 
 
 if __name__ == "__main__":

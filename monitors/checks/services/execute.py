@@ -34,6 +34,7 @@ from monitors.checks.models import (
 from monitors.checks.services.claim import Claim, Refusal, check_run_claim, check_run_release
 from monitors.checks.services.provenance import code_version, library_versions
 from monitors.checks.stages.base import StageOutcome
+from vocabulary import ledger_actions
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +237,9 @@ def check_run_commit(
         _save_results(run, computed)
         run.refresh_from_db()
         record(
-            action=f"checks.run.{computed.status}", subject=run, payload=_ledger_payload(run, claim, computed)
+            action=ledger_actions.run_finished(computed.status),
+            subject=run,
+            payload=_ledger_payload(run, claim, computed),
         )
     computed.timings["database_commit"] = computed.timings.get("database_commit", 0.0) + (
         time.perf_counter() - started

@@ -35,6 +35,7 @@ from monitors.checks.models import (
 )
 from monitors.checks.services.claim import Claim
 from monitors.checks.services.execute import ComputedRun, check_run_commit, run_playbook
+from vocabulary import ledger_actions
 
 _RUN_FIELDS = (
     "status",
@@ -126,7 +127,7 @@ def check_run_recompute(*, run_id: int, now: datetime | None = None) -> Recomput
     except InputsPurged as exc:
         with transaction.atomic():
             record(
-                action="checks.run.recompute_refused",
+                action=ledger_actions.CHECKS_RUN_RECOMPUTE_REFUSED,
                 subject=original,
                 payload={"run": original.pk, "reason": str(exc), "purge_entries": exc.ledger_sequences},
             )
@@ -150,7 +151,7 @@ def check_run_recompute(*, run_id: int, now: datetime | None = None) -> Recomput
         claim = Claim(run_id=draft.pk, attempt=1, lease_expires_at=draft.lease_expires_at, host=host, pid=pid)
         check_run_commit(run=draft, claim=claim, computed=computed)
         record(
-            action="checks.run.recomputed",
+            action=ledger_actions.CHECKS_RUN_RECOMPUTED,
             subject=draft,
             payload={
                 "run": draft.pk,

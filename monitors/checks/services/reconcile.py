@@ -20,6 +20,7 @@ from audit.ledger import record
 from monitors.checks.models import CheckRun, RunStatus
 from monitors.checks.services.dispatch import Dispatch, dispatch_on_commit, enqueue_run
 from monitors.checks.services.schedule import missed_horizon
+from vocabulary import ledger_actions
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def checks_reconcile(
             ):
                 continue
             record(
-                action="checks.run.requeued",
+                action=ledger_actions.CHECKS_RUN_REQUEUED,
                 subject=run,
                 payload={
                     "run": run.pk,
@@ -113,7 +114,7 @@ def _mark_missed(run: CheckRun, *, now: datetime, horizon: timedelta) -> bool:
     ):
         return False
     record(
-        action="checks.run.missed",
+        action=ledger_actions.CHECKS_RUN_MISSED,
         subject=run,
         payload={
             "run": run.pk,

@@ -24,6 +24,7 @@ from monitors.checks.models import CheckRun, RunKind, RunOrigin, RunStatus
 from monitors.checks.services.dispatch import Dispatch, dispatch_on_commit, enqueue_run
 from monitors.checks.windows import Window, WindowGrid
 from registry.models import ModelVersion, MonitoredModel, MonitoringPlan, RetrainingPolicy
+from vocabulary import ledger_actions
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def model_schedule(
         report.unplanned.append(model.slug)
         with transaction.atomic():
             record(
-                action="checks.model.unplanned",
+                action=ledger_actions.CHECKS_MODEL_UNPLANNED,
                 subject=model,
                 payload={
                     "model": model.slug,
@@ -277,6 +278,10 @@ def _record_new_run(run: CheckRun) -> None:
         "policy": run.policy_id,
     }
     if run.status == RunStatus.MISSED:
-        record(action="checks.run.missed", subject=run, payload={**payload, "reason": run.status_reason})
+        record(
+            action=ledger_actions.CHECKS_RUN_MISSED,
+            subject=run,
+            payload={**payload, "reason": run.status_reason},
+        )
     else:
-        record(action="checks.run.scheduled", subject=run, payload=payload)
+        record(action=ledger_actions.CHECKS_RUN_SCHEDULED, subject=run, payload=payload)

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-# Frozen here on purpose: a migration must not change when fleetwatch.roles is later edited.
+# Frozen here on purpose: a migration must not change when vocabulary.roles is later edited.
 ROLES = ("model owner", "model risk", "auditor", "service account")
 
 

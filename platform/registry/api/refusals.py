@@ -8,11 +8,12 @@ from django.db.models import Model
 from rest_framework.request import Request
 
 from audit.ledger import Actor, record
-from fleetwatch.roles import ALL_ROLES
 from registry.models import ServiceAccount
 from registry.permissions import has_role
+from vocabulary import ledger_actions
+from vocabulary.roles import ALL_ROLES
 
-REFUSED = "api.refused"
+REFUSED = ledger_actions.API_REFUSED
 
 
 def caller_actor(request: Request) -> Actor:

@@ -17,7 +17,6 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fleetwatch.roles import ALL_ROLES, MODEL_OWNER, MODEL_RISK
 from registry import selectors, strictness
 from registry.documents import (
     MONITORED_STATUSES,
@@ -58,6 +57,8 @@ from registry.services.versioning import (
     evaluate_section,
     version_payload,
 )
+from vocabulary import ledger_actions
+from vocabulary.roles import ALL_ROLES, MODEL_OWNER, MODEL_RISK
 
 TIER_RANK = {RiskTier.LOW: 0, RiskTier.MEDIUM: 1, RiskTier.HIGH: 2}
 USER_FIELDS = ("owner", "developer", "validator", "accountable_executive", "risk_tier_set_by")
@@ -126,7 +127,7 @@ def _record(
     if model is not None and not model.pk:
         model = None
     record_refusal(
-        action="registry.model.refused",
+        action=ledger_actions.REGISTRY_MODEL_REFUSED,
         user=user,
         subject=model,
         payload={
@@ -189,7 +190,9 @@ class _Apply:
             if outcome is not None and outcome.changed:
                 row = create_version(outcome, model=model, user=self.user)
                 self.changes.append(describe_change(outcome, row))
-                self.ledger.add(f"registry.{outcome.kind}.created", row, version_payload(outcome, row, model))
+                self.ledger.add(
+                    ledger_actions.section_created(outcome.kind), row, version_payload(outcome, row, model)
+                )
         self.ledger.record_all()
         return ApplyResult(model=model, created=created, changes=self.changes)
 
@@ -319,12 +322,14 @@ class _Apply:
         ref = {"slug": model.slug, "uid": str(model.uid)}
         if before is None:
             self.changes.append(f"created model {model.slug}")
-            self.ledger.add("registry.model.created", model, {"model": ref, "before": None, "after": after})
+            self.ledger.add(
+                ledger_actions.REGISTRY_MODEL_CREATED, model, {"model": ref, "before": None, "after": after}
+            )
         else:
             changed = sorted(k for k in after if after[k] != before.get(k))
             self.changes.extend(_field_change(k, before[k], after[k]) for k in changed)
             self.ledger.add(
-                "registry.model.changed",
+                ledger_actions.REGISTRY_MODEL_CHANGED,
                 model,
                 {"model": ref, "before": before, "after": after, "changed": changed},
             )
@@ -516,14 +521,16 @@ class _Apply:
         if before is None:
             role = f", {after['role']}" if after["role"] else ""
             self.changes.append(f"version {version.label} registered ({after['status']}{role})")
-            self.ledger.add("registry.version.created", version, {**payload, "before": None})
+            self.ledger.add(ledger_actions.REGISTRY_VERSION_CREATED, version, {**payload, "before": None})
         else:
             changed = sorted(k for k in after if after[k] != before.get(k))
             self.changes.extend(
                 f"version {version.label}: " + _field_change(k, before[k], after[k]) for k in changed
             )
             self.ledger.add(
-                "registry.version.changed", version, {**payload, "before": before, "changed": changed}
+                ledger_actions.REGISTRY_VERSION_CHANGED,
+                version,
+                {**payload, "before": before, "changed": changed},
             )
         return version
 
@@ -547,7 +554,7 @@ class _Apply:
             f"schema v{schema.number} for version {version.label}" + (f" ({summary})" if summary else "")
         )
         self.ledger.add(
-            "registry.schema.created",
+            ledger_actions.REGISTRY_SCHEMA_CREATED,
             schema,
             {
                 "model": {"slug": model.slug, "uid": str(model.uid)},

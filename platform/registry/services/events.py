@@ -9,12 +9,13 @@ from typing import Any
 from django.db import transaction
 
 from audit.ledger import record
-from fleetwatch.roles import MODEL_RISK
 from registry.documents import Reader, choice, iso, join, moment, string
 from registry.models import ExternalEvent
 from registry.permissions import can_write_data, has_role, visible_models
 from registry.services.audit import actor_for, record_refusal, with_operator
 from registry.services.errors import RegistryPermissionDenied, RegistryValidationError
+from vocabulary import ledger_actions
+from vocabulary.roles import MODEL_RISK
 
 EVENT_REQUIRED = ("kind", "title", "starts_at")
 EVENT_OPTIONAL = ("description", "ends_at", "models")
@@ -73,7 +74,7 @@ def external_event_create(*, data: dict[str, Any], user: Any) -> ExternalEvent:
         )
         error = RegistryPermissionDenied(reason, field="models")
         record_refusal(
-            action="registry.event.refused",
+            action=ledger_actions.REGISTRY_EVENT_REFUSED,
             user=user,
             subject=denied[0] if len(denied) == 1 else None,
             payload={"models": sorted(m.slug for m in denied), "errors": error.errors},
@@ -91,7 +92,7 @@ def external_event_create(*, data: dict[str, Any], user: Any) -> ExternalEvent:
         )
         event.affected_models.set(models)
         record(
-            action="registry.event.created",
+            action=ledger_actions.REGISTRY_EVENT_CREATED,
             subject=event,
             payload=with_operator({"after": event_snapshot(event)}),
             actor=actor_for(user),

@@ -19,6 +19,7 @@ from registry.permissions import can_approve_exceptions, can_change_model, can_v
 from registry.services.audit import actor_for, record_refusal, with_operator
 from registry.services.errors import RegistryPermissionDenied, RegistryValidationError
 from registry.strictness import exception_field_names
+from vocabulary import ledger_actions
 
 MAX_EXCEPTION_DAYS = 365
 
@@ -42,7 +43,7 @@ def policy_exception_propose(
     to be looser than the tier's until ``expires_at``; it counts once approved."""
     if not can_change_model(user, model):
         _refuse(
-            "registry.exception.refused",
+            ledger_actions.REGISTRY_EXCEPTION_REFUSED,
             user,
             model,
             RegistryPermissionDenied(
@@ -65,7 +66,7 @@ def policy_exception_propose(
         )
         snapshot = exception_snapshot(exception)
         record(
-            action="registry.exception.proposed",
+            action=ledger_actions.REGISTRY_EXCEPTION_PROPOSED,
             subject=exception,
             payload=with_operator({**snapshot, "content_sha256": content_sha256(snapshot)}),
             actor=actor_for(user),
@@ -79,7 +80,7 @@ def policy_exception_approve(*, exception: PolicyException, user: Any) -> Policy
     exception = PolicyException.objects.select_related("model", "proposed_by").get(pk=exception.pk)
     if not can_approve_exceptions(user):
         _refuse(
-            "registry.exception.refused",
+            ledger_actions.REGISTRY_EXCEPTION_REFUSED,
             user,
             exception,
             RegistryPermissionDenied(
@@ -89,7 +90,7 @@ def policy_exception_approve(*, exception: PolicyException, user: Any) -> Policy
         )
     if user.pk == exception.proposed_by_id:
         _refuse(
-            "registry.exception.refused",
+            ledger_actions.REGISTRY_EXCEPTION_REFUSED,
             user,
             exception,
             RegistryPermissionDenied(
@@ -117,7 +118,7 @@ def policy_exception_approve(*, exception: PolicyException, user: Any) -> Policy
                 {"approved_by": f"exception #{exception.pk} was approved by someone else just now"}
             )
         record(
-            action="registry.exception.approved",
+            action=ledger_actions.REGISTRY_EXCEPTION_APPROVED,
             subject=exception,
             payload=with_operator(
                 {"exception": snapshot, "approved_sha256": content_sha256(snapshot), "approved_at": iso(now)}

@@ -15,12 +15,13 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit.ledger import record
-from fleetwatch.roles import MODEL_RISK, SERVICE_ACCOUNT
 from registry import permissions
 from registry.auth import token_issue
 from registry.models import MonitoredModel, ServiceAccount
 from registry.services.audit import actor_for, record_refusal, with_operator
 from registry.services.errors import RegistryPermissionDenied, RegistryValidationError
+from vocabulary import ledger_actions
+from vocabulary.roles import MODEL_RISK, SERVICE_ACCOUNT
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 USERNAME_PREFIX = "svc-"
@@ -43,7 +44,7 @@ def _refuse(
     *, user: Any, subject: ServiceAccount | None, operation: str, name: str, message: str
 ) -> NoReturn:
     record_refusal(
-        action="registry.service_account.refused",
+        action=ledger_actions.REGISTRY_SERVICE_ACCOUNT_REFUSED,
         user=user,
         subject=subject,
         payload={"operation": operation, "name": name, "reason": message},
@@ -89,7 +90,7 @@ def service_account_create(
         )
         account.scoped_models.set(models)
         record(
-            action="registry.service_account.created",
+            action=ledger_actions.REGISTRY_SERVICE_ACCOUNT_CREATED,
             subject=account,
             actor=actor_for(user),
             payload=with_operator(
@@ -120,7 +121,7 @@ def service_account_rotate(*, account: ServiceAccount, user: Any) -> str:
         account.token_prefix, account.token_sha256 = issued.prefix, issued.sha256
         account.save(update_fields=("token_prefix", "token_sha256"))
         record(
-            action="registry.service_account.rotated",
+            action=ledger_actions.REGISTRY_SERVICE_ACCOUNT_ROTATED,
             subject=account,
             actor=actor_for(user),
             payload=with_operator(
@@ -145,7 +146,7 @@ def service_account_deactivate(*, account: ServiceAccount, user: Any) -> Service
             return account  # already inactive: nothing changed, nothing to record
         account.is_active = False
         record(
-            action="registry.service_account.deactivated",
+            action=ledger_actions.REGISTRY_SERVICE_ACCOUNT_DEACTIVATED,
             subject=account,
             actor=actor_for(user),
             payload=with_operator({"name": account.name, "token_prefix": account.token_prefix}),

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_first_entry_links_to_the_genesis_hash_and_its_hash_is_sha256_of_jcs():
     entry = record(
-        action="test.first",
+        action="registry.model.created",
         subject=("thing", 7),
         payload={"b": 1.5, "a": [1, "x"]},
         actor=Actor("user", "3", "alice"),
@@ -31,7 +31,7 @@ def test_the_first_entry_links_to_the_genesis_hash_and_its_hash_is_sha256_of_jcs
         "recorded_at": entry.recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": {"name": "alice", "id": "3", "kind": "user"},
         "subject": {"id": "7", "type": "thing"},
-        "action": "test.first",
+        "action": "registry.model.created",
         "correlation_id": entry.correlation_id,
         "payload": {"a": [1, "x"], "b": 1.5},
     }
@@ -40,31 +40,31 @@ def test_the_first_entry_links_to_the_genesis_hash_and_its_hash_is_sha256_of_jcs
 
 
 def test_each_entry_links_to_the_one_before():
-    first = record(action="test.a")
-    second = record(action="test.b")
+    first = record(action="registry.event.created")
+    second = record(action="registry.event.changed")
     assert (second.sequence, second.previous_hash) == (first.sequence + 1, first.entry_hash)
     assert ledger_head() == ChainHead(second.sequence, second.entry_hash)
 
 
 def test_an_honest_chain_verifies():
     for i in range(25):
-        record(action="test.honest", payload={"i": i, "share": i / 7})
+        record(action="registry.event.created", payload={"i": i, "share": i / 7})
     result = ledger_verify()
     assert result.ok and result.entries == 25
 
 
 def test_a_rolled_back_entry_leaves_no_gap():
-    record(action="test.kept")
+    record(action="registry.event.created")
     with pytest.raises(RuntimeError), transaction.atomic():
-        record(action="test.rolled-back")
+        record(action="registry.event.created")
         raise RuntimeError("the caller's transaction fails after recording")
-    again = record(action="test.next")
+    again = record(action="registry.event.created")
     assert again.sequence == 2
     assert ledger_verify().ok
 
 
 def test_the_orm_refuses_to_update_or_delete_entries():
-    entry = record(action="test.immutable")
+    entry = record(action="registry.event.created")
     entry.action = "test.changed"
     with pytest.raises(LedgerImmutableError):
         entry.save()
@@ -79,15 +79,15 @@ def test_the_orm_refuses_to_update_or_delete_entries():
 @pytest.mark.parametrize("payload", [{"x": math.nan}, {"x": {1, 2}}, {"x": 2**60}])
 def test_a_payload_that_is_not_canonical_json_is_refused_before_anything_is_written(payload):
     with pytest.raises(LedgerPayloadError, match="not canonical JSON"):
-        record(action="test.bad", payload=payload)
+        record(action="registry.event.created", payload=payload)
     assert not LedgerEntry.objects.exists()
 
 
 def test_entries_in_one_scope_share_a_correlation_id_and_actor():
     with ledger_scope(actor=Actor.operator(), correlation_id="req-12345678"):
-        a = record(action="test.one")
-        b = record(action="test.two")
-    c = record(action="test.outside")
+        a = record(action="registry.event.created")
+        b = record(action="registry.event.changed")
+    c = record(action="registry.model.changed")
     assert a.correlation_id == b.correlation_id == "req-12345678"
     assert a.actor_kind == "operator"
     assert c.correlation_id != a.correlation_id and c.actor_kind == "system"
@@ -95,13 +95,13 @@ def test_entries_in_one_scope_share_a_correlation_id_and_actor():
 
 def test_subjects_are_referenced_by_model_label_and_primary_key(django_user_model):
     user = django_user_model.objects.create(username="bob")
-    entry = record(action="test.subject", subject=user, actor=Actor.for_user(user))
+    entry = record(action="registry.event.created", subject=user, actor=Actor.for_user(user))
     assert (entry.subject_type, entry.subject_id) == ("auth.user", str(user.pk))
     assert (entry.actor_kind, entry.actor_id, entry.actor_name) == ("user", str(user.pk), "bob")
 
 
 def test_timestamps_are_hashed_in_utc_with_microseconds():
-    entry = record(action="test.time")
+    entry = record(action="registry.event.created")
     assert isinstance(entry.recorded_at, datetime)
     stored = LedgerEntry.objects.get(sequence=entry.sequence)
     assert stored.recorded_at == entry.recorded_at

@@ -9,13 +9,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_audit_head_prints_sequence_and_hash(capsys):
-    entry = record(action="test.head")
+    entry = record(action="registry.event.created")
     call_command("audit_head")
     assert capsys.readouterr().out.strip() == f"{entry.sequence}:{entry.entry_hash}"
 
 
 def test_audit_verify_accepts_the_current_head(capsys):
-    record(action="test.head")
+    record(action="registry.event.created")
     call_command("audit_verify", head=str(ledger_head()))
     assert "ledger OK: 1 entries" in capsys.readouterr().out
 

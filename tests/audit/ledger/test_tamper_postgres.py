@@ -30,7 +30,7 @@ def _superuser_sql(*statements: str) -> None:
 
 def _chain(n: int) -> None:
     for i in range(n):
-        record(action="test.entry", subject=("thing", i), payload={"i": i})
+        record(action="registry.event.created", subject=("thing", i), payload={"i": i})
 
 
 def test_audit_verify_passes_on_an_honest_chain(capsys):
@@ -83,7 +83,7 @@ def test_a_kept_head_that_does_not_match_the_stored_entry_is_caught():
     _chain(5)
     kept = ledger_head()
     _superuser_sql("DELETE FROM ledger_entry WHERE sequence = 5")
-    record(action="test.replacement")  # a new entry 5, validly chained, but not the one kept
+    record(action="registry.event.created")  # a new entry 5, validly chained, but not the one kept
     result = ledger_verify(expected_head=kept)
     assert result.bad_sequence == 5 and "differs" in result.problem
 

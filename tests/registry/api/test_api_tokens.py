@@ -12,7 +12,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.ledger.models import LedgerEntry
-from fleetwatch.roles import SERVICE_ACCOUNT
 from registry.auth import token_issue
 from registry.models import ServiceAccount
 from registry.services.errors import RegistryPermissionDenied
@@ -21,6 +20,7 @@ from registry.services.service_accounts import (
     service_account_deactivate,
     service_account_rotate,
 )
+from vocabulary.roles import SERVICE_ACCOUNT
 
 pytestmark = pytest.mark.django_db
 

@@ -82,7 +82,7 @@ def restore_migration_data() -> None:
     from django.contrib.auth.models import Group
     from django.db import connection
 
-    from fleetwatch.roles import ALL_ROLES
+    from vocabulary.roles import ALL_ROLES
 
     for name in ALL_ROLES:
         Group.objects.get_or_create(name=name)

@@ -9,6 +9,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from audit.ledger import record
 from audit.ledger.commands import OperatorCommand
 from monitors.checks.schedules import schedules_install
+from vocabulary import ledger_actions
 
 
 class Command(OperatorCommand):
@@ -32,7 +33,7 @@ class Command(OperatorCommand):
             )
             if changed:
                 record(
-                    action="checks.schedules.installed",
+                    action=ledger_actions.CHECKS_SCHEDULES_INSTALLED,
                     payload={"schedules": changed, "reset": options["reset"]},
                 )
         self.stdout.write(f"installed: {', '.join(changed)}" if changed else "schedules already installed")
