@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from celery import Celery
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from tests.support.database import subprocess_env
 
@@ -84,7 +86,13 @@ def _wait_ready(app: Celery, process: subprocess.Popen[str], timeout: float) -> 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"celery worker exited with {process.returncode}; see var/test-worker-*.log")
-        replies = app.control.ping(timeout=1.0)
+        try:
+            replies = app.control.ping(timeout=1.0)
+        except (OSError, RedisError, OperationalError):
+            # the broker is restarting or dropped a pooled connection: not ready yet, ask again
+            app.pool.force_close_all()
+            time.sleep(0.2)
+            continue
         if replies:
             return
     raise RuntimeError("celery worker did not answer a ping in time")
