@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,6 +48,24 @@ def _empty_ledger_after_transactional_tests(request: pytest.FixtureRequest) -> I
     transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
     if transactional and database.is_postgres() and database.has_owner():
         database.empty_ledger()
+
+
+@pytest.fixture
+def storage_dir(tmp_path: Path, settings: Any) -> Path:
+    """The data plane's storage (batches and profiles) in a directory of this test's own, never
+    var/: ``FLEETWATCH_STORAGE_DIR`` (hand it to a worker or a child process) and the ``batches``
+    storage both point at it."""
+    root = tmp_path / "storage"
+    root.mkdir()
+    settings.FLEETWATCH_STORAGE_DIR = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "batches": {
+            "BACKEND": "monitors.storage.DurableFileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root
 
 
 @pytest.fixture

@@ -1,17 +1,19 @@
+"""Check runs and their results in Django's admin: read-only, scoped to the models a user may see.
+
+Runs change only through the pipeline, and every change is in the ledger, so nothing here adds,
+changes or deletes. Who sees which run comes from ``registry.admin_access`` (the registry's one
+visibility helper): model owners their teams' runs, model risk and auditors every run; a run
+outside that is a 404, like a run that does not exist.
+"""
+
+from __future__ import annotations
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from monitors.checks.models import CheckRun, EventCorrelation, FeatureResult, MetricResult, StageRecord
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+from registry.admin_access import ReadOnlyInline, ReadOnlyScopedAdmin
 
 
 class StageInline(ReadOnlyInline):
@@ -45,11 +47,14 @@ class EventInline(ReadOnlyInline):
     model = EventCorrelation
     fields = ("event", "drifted_features", "flagged_quality", "note")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EventCorrelation]:
+        # each row links to its event: one join instead of one query per row
+        return super().get_queryset(request).select_related("event")
+
 
 @admin.register(CheckRun)
-class CheckRunAdmin(admin.ModelAdmin):
-    """Read-only: runs change only through the pipeline, and every change is in the ledger."""
-
+class CheckRunAdmin(ReadOnlyScopedAdmin):
+    model_path = "model"
     list_display = (
         "id",
         "model",
@@ -64,16 +69,10 @@ class CheckRunAdmin(admin.ModelAdmin):
         "drift_share",
         "finished_at",
     )
-    list_filter = ("status", "kind", "late", "origin")
+    # a version's name includes its model's slug
+    list_select_related = ("model", "version", "version__model")
+    # only the teams of the runs this user sees, and never a role group
+    list_filter = ("status", "kind", "late", "origin", ("model__team", admin.RelatedOnlyFieldListFilter))
     search_fields = ("model__slug",)
     date_hierarchy = "window_end"
     inlines = (StageInline, FeatureInline, MetricInline, EventInline)
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

@@ -19,23 +19,25 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.ledger import record
-from registry.documents import (
+from registry.admin_access import ReadOnlyInline, ScopedAdmin, is_admin_reader
+from registry.admin_documents import add_refusal, model_document, version_document
+from registry.documents.fields import Reader, iso
+from registry.documents.model_document import (
+    FEATURE_OPTIONAL,
+    FEATURE_REQUIRED,
+    MODEL_OPTIONAL,
+    MODEL_REQUIRED,
     PLAN_FIELDS,
     POLICY_FIELDS,
-    Reader,
     SectionDocument,
-    model_fields_snapshot,
     read_plan_values,
     read_policy_values,
-    version_snapshot,
 )
 from registry.models import (
     BaselineMetric,
     ExternalEvent,
     FeatureSchema,
     FeatureSpec,
-    LifecycleStatus,
     ModelVersion,
     MonitoredModel,
     MonitoringPlan,
@@ -43,34 +45,33 @@ from registry.models import (
     RetrainingPolicy,
     ServiceAccount,
 )
-from registry.permissions import can_change_model, can_write_data, has_role, visible_models
+from registry.permissions import (
+    can_change_model,
+    can_register_models,
+    can_write_data,
+    has_role,
+    sees_everything,
+    visible_models,
+)
 from registry.services import (
     RegistryPermissionDenied,
     RegistryValidationError,
+    model_apply,
     policy_exception_approve,
     policy_exception_propose,
 )
-from registry.services.audit import actor_for, with_operator
-from registry.services.events import event_snapshot
+from registry.services.audit import ChangeRecorder
+from registry.services.events import external_event_change, external_event_check, external_event_create
 from registry.services.policy_exceptions import policy_exception_problems
+from registry.services.service_accounts import service_account_change
 from registry.services.versioning import (
     SectionOutcome,
     content_of,
-    create_version,
     evaluate_section,
+    section_version_create,
     tier_default,
-    version_payload,
 )
-from vocabulary import ledger_actions
-from vocabulary.roles import ALL_ROLES, AUDITOR, MODEL_OWNER, MODEL_RISK
-
-
-def _is_reader(user: Any) -> bool:
-    return (
-        user.is_active
-        and user.is_staff
-        and any(has_role(user, r) for r in (MODEL_RISK, AUDITOR, MODEL_OWNER))
-    )
+from vocabulary.roles import ALL_ROLES, MODEL_RISK
 
 
 def _model_of(obj: Any) -> MonitoredModel | None:
@@ -83,21 +84,12 @@ def _model_of(obj: Any) -> MonitoredModel | None:
     return None
 
 
-class RegistryAdmin(admin.ModelAdmin):
-    """Permissions and visibility from ``registry.permissions``; no deletes."""
-
-    model_path = "model"  # lookup from this admin's rows to their MonitoredModel
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_reader(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_reader(request.user)
+class RegistryAdmin(ScopedAdmin):
+    """Visibility from ``registry.admin_access``; who may change what from
+    ``registry.permissions``; no deletes."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _is_reader(request.user) and (
-            has_role(request.user, MODEL_RISK) or has_role(request.user, MODEL_OWNER)
-        )
+        return is_admin_reader(request.user) and can_register_models(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if not self.has_add_permission(request):
@@ -105,45 +97,9 @@ class RegistryAdmin(admin.ModelAdmin):
         model = _model_of(obj)
         return model is None or can_change_model(request.user, model)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        rows = super().get_queryset(request)
-        if has_role(request.user, MODEL_RISK) or has_role(request.user, AUDITOR):
-            return rows
-        visible = visible_models(request.user)
-        if self.model is MonitoredModel:
-            return rows.filter(pk__in=visible)
-        return rows.filter(**{f"{self.model_path}__in": visible})
-
-    def _record(self, request: HttpRequest, action: str, subject: Any, payload: dict[str, Any]) -> None:
-        record(
-            action=action,
-            subject=subject,
-            payload=with_operator({**payload, "via": "admin"}),
-            actor=actor_for(request.user),
-        )
-
-
-class AuditedAfterSaveAdmin(RegistryAdmin):
-    """Records to the ledger once the object *and its inlines* are saved: Django calls
-    ``log_addition`` / ``log_change`` last, so ``_log`` sees the final state."""
-
-    def _log(self, request: HttpRequest, obj: Any) -> None:
-        raise NotImplementedError
-
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        self._log(request, obj)
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        self._log(request, obj)
-        return super().log_change(request, obj, message)
-
 
 class RequestFormAdmin(RegistryAdmin):
-    """Hands the request to the form, whose ``clean`` checks what the services would refuse."""
+    """Hands the request to the form, whose ``clean`` asks the services what they would refuse."""
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -156,19 +112,30 @@ class RequestFormAdmin(RegistryAdmin):
         return RequestForm
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
+class DocumentAdmin(RequestFormAdmin):
+    """Models and versions: the form's ``clean`` builds the model's document and dry-runs
+    ``model_apply``; ``save_model`` applies it. Inlines are part of the document, so Django does
+    not save them itself."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        return None
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
+        # the inlines were written by model_apply (and are in the ledger), not by their formsets
+        return super().construct_change_message(request, form, None, add)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_reader(request.user)
+    def _apply(self, request: HttpRequest, form: Any) -> MonitoredModel:
+        return model_apply(document=form.document, user=request.user, via="admin").model
+
+
+def _dry_run(form: Any, document: dict[str, Any]) -> None:
+    form.document = document
+    try:
+        model_apply(document=document, user=form.request.user, via="admin", dry_run=True)
+    except (RegistryValidationError, RegistryPermissionDenied) as exc:
+        add_refusal(form, exc)
 
 
 # --- models ------------------------------------------------------------------------------------
@@ -180,50 +147,29 @@ class VersionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+DOCUMENT_ONLY_KEYS = ("format", "uid", "risk_tier_set_by", "risk_tier_set_at", "versions", "plan", "policy")
+
+
 class MonitoredModelForm(forms.ModelForm):
+    request: HttpRequest
+    document: dict[str, Any]
+
     class Meta:
         model = MonitoredModel
-        fields = (
-            "slug",
-            "name",
-            "description",
-            "purpose",
-            "approved_uses",
-            "restrictions",
-            "decision_type",
-            "affects_natural_persons",
-            "task_type",
-            "business_unit",
-            "owner",
-            "team",
-            "developer",
-            "validator",
-            "accountable_executive",
-            "risk_tier",
-            "risk_tier_rationale",
-            "regulatory_scope",
-            "personal_data",
-            "legal_hold",
-            "retention_days",
-            "kpi_name",
-            "kpi_reference_value",
-        )
+        # the document's model fields, less what the registry sets itself
+        fields = tuple(k for k in (*MODEL_REQUIRED, *MODEL_OPTIONAL) if k not in DOCUMENT_ONLY_KEYS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        owner, team = data.get("owner"), data.get("team")
-        if team is not None and team.name in ALL_ROLES:
-            self.add_error("team", f"'{team.name}' is a role, not a team")
-        if owner is not None:
-            if not owner.groups.filter(name=MODEL_OWNER).exists():
-                self.add_error("owner", f"'{owner}' does not have the {MODEL_OWNER} role")
-            elif team is not None and not owner.groups.filter(pk=team.pk).exists():
-                self.add_error("owner", f"'{owner}' is not a member of team '{team.name}'")
+        if not self.errors:
+            stored = MonitoredModel.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+            _dry_run(self, model_document(stored, {k: v for k, v in data.items() if k in self.fields}))
         return data
 
 
 @admin.register(MonitoredModel)
-class MonitoredModelAdmin(AuditedAfterSaveAdmin):
+class MonitoredModelAdmin(DocumentAdmin):
+    model_path = "pk"
     form = MonitoredModelForm
     list_display = ("slug", "name", "task_type", "risk_tier", "team", "owner", "business_unit", "updated_at")
     list_filter = (
@@ -239,13 +185,13 @@ class MonitoredModelAdmin(AuditedAfterSaveAdmin):
     list_select_related = ("team", "owner")
     readonly_fields = ("uid", "risk_tier_set_by", "risk_tier_set_at", "created_at", "updated_at")
     inlines = (VersionInline,)
-    autocomplete_fields = ()
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and not has_role(request.user, MODEL_RISK):
-            # Lowering a tier is model risk's decision; owners raise it through a document.
-            fields += ("risk_tier",)
+        if obj is not None:
+            fields += ("slug",)  # a document names its model by slug
+            if not has_role(request.user, MODEL_RISK):
+                fields += ("risk_tier",)  # lowering a tier is model risk's decision
         return fields
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
@@ -256,31 +202,8 @@ class MonitoredModelAdmin(AuditedAfterSaveAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: MonitoredModel, form: Any, change: bool) -> None:
-        before = None
-        if change:
-            stored = MonitoredModel.objects.get(pk=obj.pk)
-            before = model_fields_snapshot(stored)
-            if stored.risk_tier != obj.risk_tier:
-                obj.risk_tier_set_by, obj.risk_tier_set_at = request.user, timezone.now()
-        else:
-            obj.risk_tier_set_by, obj.risk_tier_set_at = request.user, timezone.now()
-        super().save_model(request, obj, form, change)
-        request._registry_before = before  # type: ignore[attr-defined]
-
-    def _log(self, request: HttpRequest, obj: MonitoredModel) -> None:
-        before = getattr(request, "_registry_before", None)
-        after = model_fields_snapshot(obj)
-        ref = {"slug": obj.slug, "uid": str(obj.uid)}
-        if before is None:
-            self._record(request, ledger_actions.REGISTRY_MODEL_CREATED, obj, {"model": ref, "after": after})
-        elif before != after:
-            changed = sorted(k for k in after if after[k] != before.get(k))
-            self._record(
-                request,
-                ledger_actions.REGISTRY_MODEL_CHANGED,
-                obj,
-                {"model": ref, "before": before, "after": after, "changed": changed},
-            )
+        model = self._apply(request, form)
+        obj.pk, obj.uid, obj._state.adding, obj._state.db = model.pk, model.uid, False, model._state.db
 
 
 # --- versions ----------------------------------------------------------------------------------
@@ -294,7 +217,7 @@ class BaselineMetricInline(admin.TabularInline):
         return obj is not None and obj.validated_at is not None
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_reader(request.user)
+        return is_admin_reader(request.user)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not self._frozen(obj) and (obj is None or can_change_model(request.user, obj.model))
@@ -306,6 +229,12 @@ class BaselineMetricInline(admin.TabularInline):
         return self.has_add_permission(request, obj)
 
 
+BaselineFormSet = forms.inlineformset_factory(
+    ModelVersion, BaselineMetric, fields=("metric", "value", "holdout"), extra=0, can_delete=True
+)
+BASELINE_PREFIX = BaselineFormSet.get_default_prefix()
+
+
 class SchemaInline(ReadOnlyInline):
     model = FeatureSchema
     fields = ("number", "content_sha256", "created_by", "created_at")
@@ -313,6 +242,9 @@ class SchemaInline(ReadOnlyInline):
 
 
 class ModelVersionForm(forms.ModelForm):
+    request: HttpRequest
+    document: dict[str, Any]
+
     class Meta:
         model = ModelVersion
         fields = (
@@ -328,31 +260,40 @@ class ModelVersionForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        model = data.get("model") or getattr(self.instance, "model", None)
+        model = data.get("model") or (self.instance.model if self.instance.pk else None)
+        if self.errors or model is None:
+            return data
         stored = ModelVersion.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
-        status = data.get("status")
-        if (
-            stored is not None
-            and stored.status == LifecycleStatus.RETIRED
-            and status != LifecycleStatus.RETIRED
-        ):
-            self.add_error("status", "a retired version stays retired")
-        validated_by = data.get("validated_by")
-        if model is not None and validated_by is not None and validated_by.pk == model.developer_id:
-            self.add_error(
-                "validated_by", f"'{validated_by}' developed this model and cannot validate its versions"
-            )
-        if status in (
-            LifecycleStatus.APPROVED,
-            LifecycleStatus.PRODUCTION,
-            LifecycleStatus.RESTRICTED,
-        ) and not (validated_by and data.get("validated_at")):
-            self.add_error("validated_by", f"a {status} version must have been validated")
+        baselines = self._baselines(stored)
+        if baselines is not None:
+            fields = {k: v for k, v in data.items() if k in self.fields}
+            if stored is not None:
+                fields["label"] = stored.label  # read-only once registered
+            _dry_run(self, version_document(model, stored, fields, baselines))
         return data
+
+    def _baselines(self, stored: ModelVersion | None) -> list[dict[str, Any]] | None:
+        """The baseline metrics as posted in the inline (None when the inline has errors of its
+        own, which the admin shows); the stored ones when the inline is read-only."""
+        if f"{BASELINE_PREFIX}-TOTAL_FORMS" not in self.data:
+            rows = stored.baseline_metrics.all() if stored is not None else []
+            return [{"metric": b.metric, "value": b.value, "holdout": b.holdout} for b in rows]
+        formset = BaselineFormSet(self.data, instance=stored or ModelVersion(), prefix=BASELINE_PREFIX)
+        if not formset.is_valid():
+            return None
+        return [
+            {
+                "metric": f.cleaned_data["metric"],
+                "value": f.cleaned_data["value"],
+                "holdout": f.cleaned_data["holdout"],
+            }
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(AuditedAfterSaveAdmin):
+class ModelVersionAdmin(DocumentAdmin):
     form = ModelVersionForm
     list_display = ("__str__", "status", "role", "deployed_at", "validated_by", "created_at")
     list_filter = ("status", "role", "model__risk_tier", "model__task_type", "model__team")
@@ -375,28 +316,9 @@ class ModelVersionAdmin(AuditedAfterSaveAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: ModelVersion, form: Any, change: bool) -> None:
-        stored = ModelVersion.objects.filter(pk=obj.pk).first() if change else None
-        request._registry_before = version_snapshot(stored) if stored else None  # type: ignore[attr-defined]
-        if obj.status == LifecycleStatus.RETIRED and obj.retired_at is None:
-            obj.retired_at, obj.retired_by = timezone.now(), request.user
-        if obj.status == LifecycleStatus.PRODUCTION and obj.deployed_at is None:
-            obj.deployed_at = timezone.now()
-        super().save_model(request, obj, form, change)
-
-    def _log(self, request: HttpRequest, obj: ModelVersion) -> None:
-        before = getattr(request, "_registry_before", None)
-        after = version_snapshot(obj)
-        payload = {"model": {"slug": obj.model.slug, "uid": str(obj.model.uid)}, "after": after}
-        if before is None:
-            self._record(request, ledger_actions.REGISTRY_VERSION_CREATED, obj, payload)
-        elif before != after:
-            changed = sorted(k for k in after if after[k] != before.get(k))
-            self._record(
-                request,
-                ledger_actions.REGISTRY_VERSION_CHANGED,
-                obj,
-                {**payload, "before": before, "changed": changed},
-            )
+        model = self._apply(request, form)
+        version = model.versions.get(label=form.document["versions"][0]["label"])
+        obj.pk, obj._state.adding, obj._state.db = version.pk, False, version._state.db
 
 
 # --- schemas (read-only: a new schema version comes from a document or the API) --------------
@@ -405,19 +327,7 @@ class ModelVersionAdmin(AuditedAfterSaveAdmin):
 class FeatureInline(ReadOnlyInline):
     model = FeatureSpec
     show_change_link = False
-    fields = (
-        "position",
-        "name",
-        "kind",
-        "nullable",
-        "min_value",
-        "max_value",
-        "categories",
-        "importance",
-        "is_key",
-        "is_segment",
-        "drift_test",
-    )
+    fields = ("position", *FEATURE_REQUIRED, *FEATURE_OPTIONAL)
     readonly_fields = fields
 
 
@@ -529,10 +439,9 @@ class SectionAdmin(RequestFormAdmin):
         return ("__str__", "model", "tier", "number", "created_by", "created_at", "exception")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # a model's own versions as for any model row, and the tier defaults, which all may read
         rows = admin.ModelAdmin.get_queryset(self, request)
-        if has_role(request.user, MODEL_RISK) or has_role(request.user, AUDITOR):
-            return rows
-        return rows.filter(model__in=visible_models(request.user)) | rows.filter(model=None)
+        return super().get_queryset(request) | rows.filter(model=None)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = PLAN_FIELDS if self.kind == "plan" else POLICY_FIELDS
@@ -550,12 +459,12 @@ class SectionAdmin(RequestFormAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        outcome = form.outcome
-        row = create_version(outcome, model=form.cleaned_data.get("model"), user=request.user)
-        obj.pk, obj._state.adding, obj._state.db = row.pk, False, row._state.db
-        self._record(
-            request, ledger_actions.section_created(self.kind), row, version_payload(outcome, row, row.model)
+        recorder = ChangeRecorder.for_user(request.user, via="admin")
+        row = section_version_create(
+            form.outcome, model=form.cleaned_data.get("model"), user=request.user, recorder=recorder
         )
+        recorder.record_all()
+        obj.pk, obj._state.adding, obj._state.db = row.pk, False, row._state.db
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         return None
@@ -692,6 +601,7 @@ class PolicyExceptionAdmin(RequestFormAdmin):
 
 class ExternalEventForm(forms.ModelForm):
     request: HttpRequest
+    event_data: dict[str, Any]
 
     class Meta:
         model = ExternalEvent
@@ -699,21 +609,30 @@ class ExternalEventForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        user = self.request.user
-        models = list(data.get("affected_models") or [])
-        if not models and not has_role(user, MODEL_RISK):
-            self.add_error("affected_models", "a fleet-wide event (no models) needs model risk")
-        denied = [m.slug for m in models if not can_write_data(user, m)]
-        if denied:
-            self.add_error("affected_models", f"you may not record events for {', '.join(denied)}")
-        starts, ends = data.get("starts_at"), data.get("ends_at")
-        if starts and ends and ends < starts:
-            self.add_error("ends_at", "ends before it starts")
+        if self.errors:
+            return data
+        self.event_data = {
+            "kind": data["kind"],
+            "title": data["title"],
+            "description": data.get("description") or "",
+            "starts_at": iso(data["starts_at"]),
+            "ends_at": iso(data.get("ends_at")),
+            "models": [m.slug for m in data.get("affected_models") or []],
+        }
+        stored = ExternalEvent.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        try:
+            external_event_check(data=self.event_data, user=self.request.user, event=stored)
+        except (RegistryValidationError, RegistryPermissionDenied) as exc:
+            for path, message in exc.errors.items():
+                name = {"models": "affected_models"}.get(path.split(".")[0], path.split(".")[0])
+                self.add_error(name if name in self.fields else None, message)
         return data
 
 
 @admin.register(ExternalEvent)
 class ExternalEventAdmin(RequestFormAdmin):
+    """Written by the events service, like the API's events."""
+
     form = ExternalEventForm
     list_display = ("title", "kind", "starts_at", "ends_at", "created_by")
     list_filter = ("kind",)
@@ -723,8 +642,9 @@ class ExternalEventAdmin(RequestFormAdmin):
     date_hierarchy = "starts_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # events that touch a visible model, and fleet-wide ones
         rows = admin.ModelAdmin.get_queryset(self, request)
-        if has_role(request.user, MODEL_RISK) or has_role(request.user, AUDITOR):
+        if sees_everything(request.user):
             return rows
         visible = visible_models(request.user)
         return (rows.filter(affected_models__in=visible) | rows.filter(affected_models=None)).distinct()
@@ -743,30 +663,14 @@ class ExternalEventAdmin(RequestFormAdmin):
         return bool(models) and all(can_write_data(request.user, m) for m in models)
 
     def save_model(self, request: HttpRequest, obj: ExternalEvent, form: Any, change: bool) -> None:
-        request._registry_before = (
-            event_snapshot(  # type: ignore[attr-defined]
-                ExternalEvent.objects.get(pk=obj.pk)
-            )
-            if change
-            else None
-        )
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            event = external_event_change(event=obj, data=form.event_data, user=request.user, via="admin")
+        else:
+            event = external_event_create(data=form.event_data, user=request.user, via="admin")
+        obj.pk, obj._state.adding, obj._state.db = event.pk, False, event._state.db
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        before = getattr(request, "_registry_before", None)
-        after = event_snapshot(form.instance)
-        if before != after:
-            self._record(
-                request,
-                ledger_actions.REGISTRY_EVENT_CREATED
-                if before is None
-                else ledger_actions.REGISTRY_EVENT_CHANGED,
-                form.instance,
-                {"before": before, "after": after},
-            )
+        return None  # the service set the affected models
 
 
 @admin.register(ServiceAccount)
@@ -791,7 +695,7 @@ class ServiceAccountAdmin(RegistryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         rows = admin.ModelAdmin.get_queryset(self, request)
-        if has_role(request.user, MODEL_RISK) or has_role(request.user, AUDITOR):
+        if sees_everything(request.user):
             return rows
         return rows.filter(scoped_models__in=visible_models(request.user)).distinct()
 
@@ -799,28 +703,16 @@ class ServiceAccountAdmin(RegistryAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_reader(request.user) and has_role(request.user, MODEL_RISK)
+        return is_admin_reader(request.user) and has_role(request.user, MODEL_RISK)
 
     def save_model(self, request: HttpRequest, obj: ServiceAccount, form: Any, change: bool) -> None:
-        stored = ServiceAccount.objects.get(pk=obj.pk)
-        request._registry_before = {  # type: ignore[attr-defined]
-            "is_active": stored.is_active,
-            "scoped_models": sorted(m.slug for m in stored.scoped_models.all()),
-        }
-        super().save_model(request, obj, form, change)
+        service_account_change(
+            account=ServiceAccount.objects.get(pk=obj.pk),
+            is_active=form.cleaned_data["is_active"],
+            scoped_models=list(form.cleaned_data["scoped_models"]),
+            user=request.user,
+            via="admin",
+        )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        account = form.instance
-        after = {
-            "is_active": account.is_active,
-            "scoped_models": sorted(m.slug for m in account.scoped_models.all()),
-        }
-        before = getattr(request, "_registry_before", None)
-        if before != after:
-            self._record(
-                request,
-                ledger_actions.REGISTRY_SERVICE_ACCOUNT_CHANGED,
-                account,
-                {"name": account.name, "before": before, "after": after},
-            )
+        return None  # the service set the scope

@@ -6,9 +6,9 @@ names it. A change that cannot be compared (another time zone, another window al
 performance metric, a threshold the tier sets that the model drops) counts as a loosening: nobody
 can show it is at least as strict.
 
-This module is pure: content dictionaries in (as ``registry.documents`` normalises them), a list
-of :class:`Loosening` out. The table in ``docs/registry.md`` mirrors ``PLAN_DIRECTIONS`` and
-``POLICY_DIRECTIONS``; a test keeps the two in step.
+This module is pure: content dictionaries in (as ``registry.documents.model_document`` normalises
+them), a list of :class:`Loosening` out. The table in ``docs/registry.md`` mirrors
+``PLAN_DIRECTIONS`` and ``POLICY_DIRECTIONS``; a test keeps the two in step.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """The data-plane tests' small world: alice owns `credit-pd`, a binary model whose champion
 `v2` has served since 2025-01-01, with challenger `v3` from 2025-06-01 and `v1`, retired on
-2025-01-01. Batches are built as Arrow tables and written as Parquet, CSV or JSON files."""
+2025-01-01. The people are the suite's (``RegistryWorld``), and the model is registered through
+the registry's one write path (``model_apply``, as alice): every version was validated by val,
+has an auc baseline and the same feature schema, with the hash the registry computes.
+Batches are built as Arrow tables and written as Parquet, CSV or JSON files."""
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,15 +24,11 @@ from audit.ledger.context import Actor
 from audit.ledger.models import LedgerEntry
 from monitors.ingest import IngestResult, batch_ingest
 from monitors.models import Batch, Label, RecordId, ReferenceProfile
-from registry.models import (
-    FeatureSchema,
-    FeatureSpec,
-    LifecycleStatus,
-    ModelVersion,
-    MonitoredModel,
-    VersionRole,
-)
-from tests.registry.factories import MonitoredModelFactory, OwnerFactory
+from registry import selectors
+from registry.documents.export import model_export
+from registry.models import FeatureSchema, ModelVersion, MonitoredModel
+from registry.services import model_apply
+from tests.registry.factories import RegistryWorld, version_document
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 V1_DEPLOYED = datetime(2024, 1, 1, tzinfo=UTC)
@@ -54,58 +54,55 @@ class World:
     v1: ModelVersion
     v2: ModelVersion
     v3: ModelVersion
-    schema: FeatureSchema
+    schema: FeatureSchema  # v2's
+    people: RegistryWorld
 
 
-def _schema(
-    version: ModelVersion, features: list[dict[str, Any]] = FEATURES, number: int = 1
-) -> FeatureSchema:
-    schema = FeatureSchema.objects.create(
-        version=version,
-        number=number,
-        record_id_column="record_id",
-        timestamp_column="timestamp",
+def served(label: str, *, deployed_at: datetime, **overrides: Any) -> dict[str, Any]:
+    """A version's document: validated by val two weeks before it was deployed, with the
+    world's schema (record_id, timestamp, default_flag, prediction, score and FEATURES)."""
+    return version_document(
+        label,
+        artifact_sha256=label[-1] * 64,
+        deployed_at=deployed_at,
+        validated_at=deployed_at - timedelta(days=14),
+        validated_by="val",
         target_column="default_flag",
         prediction_column="prediction",
         score_columns=["score"],
-        content_sha256=f"{version.pk:064d}",
+        expected_rows_per_day=None,
+        features=copy.deepcopy(FEATURES),
+        **overrides,
     )
-    for position, spec in enumerate(features):
-        FeatureSpec.objects.create(schema=schema, position=position, **spec)
-    return schema
 
 
 def make_world() -> World:
-    alice = OwnerFactory(username="alice")
-    model = MonitoredModelFactory(slug="credit-pd", owner=alice)
-    v1 = ModelVersion.objects.create(
-        model=model,
-        label="v1",
-        artifact_sha256="1" * 64,
-        status=LifecycleStatus.RETIRED,
-        deployed_at=V1_DEPLOYED,
-        retired_at=V2_DEPLOYED,
+    people = RegistryWorld()
+    model = people.register(
+        slug="credit-pd",
+        name="Credit PD",
+        versions=[
+            served("v1", deployed_at=V1_DEPLOYED, status="retired", role="", retired_at=V2_DEPLOYED),
+            served("v2", deployed_at=V2_DEPLOYED),  # production champion
+            served("v3", deployed_at=V3_DEPLOYED, role="challenger"),
+        ],
     )
-    v2 = ModelVersion.objects.create(
-        model=model,
-        label="v2",
-        artifact_sha256="2" * 64,
-        status=LifecycleStatus.PRODUCTION,
-        role=VersionRole.CHAMPION,
-        deployed_at=V2_DEPLOYED,
-    )
-    v3 = ModelVersion.objects.create(
-        model=model,
-        label="v3",
-        artifact_sha256="3" * 64,
-        status=LifecycleStatus.PRODUCTION,
-        role=VersionRole.CHALLENGER,
-        deployed_at=V3_DEPLOYED,
-    )
-    _schema(v1)
-    schema = _schema(v2)
-    _schema(v3)
-    return World(alice, model, v1, v2, v3, schema)
+    v1, v2, v3 = (model.versions.get(label=label) for label in ("v1", "v2", "v3"))
+    return World(people.alice, model, v1, v2, v3, selectors.schema_current(v2), people)
+
+
+def amend(world: World, *, versions: dict[str, dict[str, Any]] | None = None, **fields: Any) -> None:
+    """Change the registered model as its owner would: export it, change top-level ``fields``
+    and the keys of ``versions`` (by label; ``features`` makes a new schema version), apply the
+    document as alice. The world's model and versions are read again; ``world.schema`` stays
+    the schema the world started with."""
+    document = model_export(world.model)
+    document.update(fields)
+    for entry in document["versions"]:
+        entry.update((versions or {}).get(entry["label"], {}))
+    model_apply(document=document, user=world.alice)
+    for row in (world.model, world.v1, world.v2, world.v3):
+        row.refresh_from_db()
 
 
 def production_table(

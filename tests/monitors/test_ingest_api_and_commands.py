@@ -18,7 +18,7 @@ from monitors.storage import data_storage
 from registry.auth import token_issue
 from registry.models import ServiceAccount
 from tests.monitors.dataplane import data_rows, last_entry, production_table, stored_files, write
-from tests.registry.factories import MonitoredModelFactory, UserFactory
+from tests.registry.factories import UserFactory
 from vocabulary.roles import SERVICE_ACCOUNT
 
 pytestmark = pytest.mark.django_db
@@ -89,9 +89,9 @@ def test_a_refused_batch_gets_a_400_naming_rule_column_and_rows(serving, tmp_pat
     assert stored_files(storage_dir) == []
 
 
-def test_a_service_account_cannot_post_for_a_model_outside_its_scope(serving, tmp_path):
+def test_a_service_account_cannot_post_for_a_model_outside_its_scope(world, serving, tmp_path):
     client, _ = serving
-    other = MonitoredModelFactory(slug="fraud-score")
+    other = world.people.register(slug="fraud-score")
     body = write(production_table(5), tmp_path / "b", "csv").read_bytes()
 
     response = client.post(_url(slug=other.slug), data=body, content_type=CSV)

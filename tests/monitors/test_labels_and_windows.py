@@ -15,6 +15,7 @@ from monitors.orphans import labels_expire, orphan_labels
 from monitors.selectors import WindowInputsPurged, production_window
 from tests.monitors.dataplane import (
     START,
+    amend,
     ingest,
     labels_table,
     last_entry,
@@ -183,23 +184,7 @@ def test_the_window_can_be_limited_to_versions(world, tmp_path):
 def test_a_challenger_window_reads_only_batches_holding_its_rows(world, tmp_path):
     """A challenger whose schema adds a column: the champion's batches never had that column, and
     the challenger's window must neither read them nor cite them."""
-    from registry.models import FeatureSchema, FeatureSpec
-
-    FeatureSpec.objects.create(
-        schema=FeatureSchema.objects.create(
-            version=world.v3,
-            number=2,
-            record_id_column="record_id",
-            timestamp_column="timestamp",
-            target_column="default_flag",
-            prediction_column="prediction",
-            score_columns=["score"],
-            content_sha256="f" * 64,
-        ),
-        position=0,
-        name="income_v3",
-        kind="numeric",
-    )
+    amend(world, versions={"v3": {"features": [{"name": "income_v3", "kind": "numeric"}]}})
     after_v3 = datetime(2025, 7, 1, tzinfo=UTC)
     champion = ingest(world, write(production_table(4, start=after_v3, version="v2"), tmp_path / "v2")).batch
     challenger_rows = production_table(3, first_id=4, start=after_v3, version="v3").select(

@@ -7,7 +7,7 @@ import pytest
 from monitors.schemas import profile_schema
 from registry.selectors import schema_current
 from registry.services import model_apply
-from tests.registry.factories import FeatureSchemaFactory, FeatureSpecFactory, RegistryWorld
+from tests.registry.factories import RegistryWorld, version_document
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,6 @@ def test_a_schema_becomes_the_engines_profile_schema():
 
 
 def test_a_pinned_drift_test_reaches_the_engine():
-    schema = FeatureSchemaFactory()
-    FeatureSpecFactory(schema=schema, name="amount", drift_test="psi")
-    assert profile_schema(schema).features[0].test == "psi"
+    pinned = {"name": "amount", "kind": "numeric", "drift_test": "psi"}
+    model = RegistryWorld().register(versions=[version_document(validated_by="val", features=[pinned])])
+    assert profile_schema(schema_current(model.versions.get())).features[0].test == "psi"

@@ -9,8 +9,8 @@ from monitors import profiles
 from monitors.models import ReferenceProfile
 from monitors.profiles import ReferenceUnavailable, reference_profile_for
 from monitors.stats import profile as engine
-from registry.models import FeatureSchema, FeatureSpec
-from tests.monitors.dataplane import FEATURES, ingest, last_entry, reference_table, write
+from registry import selectors
+from tests.monitors.dataplane import FEATURES, amend, ingest, last_entry, reference_table, write
 
 pytestmark = pytest.mark.django_db
 
@@ -62,16 +62,8 @@ def test_the_stored_profile_is_reused_not_rebuilt(world, tmp_path, monkeypatch):
 
 def test_a_new_schema_version_rebuilds_the_profile(world, tmp_path):
     batch = _reference(world, tmp_path)
-    newer = FeatureSchema.objects.create(
-        version=world.v2,
-        number=2,
-        target_column="default_flag",
-        prediction_column="prediction",
-        score_columns=["score"],
-        content_sha256="9" * 64,
-    )
-    for position, spec in enumerate(FEATURES[:3]):
-        FeatureSpec.objects.create(schema=newer, position=position, **spec)
+    amend(world, versions={"v2": {"features": FEATURES[:3]}})
+    newer = selectors.schema_current(world.v2)
 
     profile = reference_profile_for(world.v2)
 

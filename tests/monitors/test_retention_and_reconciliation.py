@@ -12,9 +12,9 @@ from django.core.management import call_command
 from audit.ledger.models import LedgerEntry
 from monitors.models import Batch, InventoryException, Label, RecordId, ReferenceProfile
 from monitors.retention import retention_purge
-from registry.models import LifecycleStatus
 from tests.monitors.dataplane import (
     START,
+    amend,
     ingest,
     labels_table,
     last_entry,
@@ -37,8 +37,7 @@ def test_batches_older_than_the_retention_period_are_purged_keeping_their_hashes
     world, tmp_path, storage_dir
 ):
     production, labels = _data(world, tmp_path)
-    world.model.retention_days = 30
-    world.model.save()
+    amend(world, retention_days=30)
     now = labels.received_at + timedelta(days=31)
 
     (report,) = retention_purge(now=now)
@@ -59,8 +58,7 @@ def test_batches_older_than_the_retention_period_are_purged_keeping_their_hashes
 
 def test_nothing_is_purged_within_the_retention_period(world, tmp_path, storage_dir):
     _, labels = _data(world, tmp_path)
-    world.model.retention_days = 2000  # the production rows are from 2025-03-01
-    world.model.save()
+    amend(world, retention_days=2000)  # the production rows are from 2025-03-01
     files = stored_files(storage_dir)
 
     assert retention_purge(now=labels.received_at + timedelta(days=10)) == []
@@ -71,9 +69,7 @@ def test_nothing_is_purged_within_the_retention_period(world, tmp_path, storage_
 
 def test_a_model_under_legal_hold_is_never_purged(world, tmp_path, storage_dir):
     _data(world, tmp_path)
-    world.model.legal_hold = True
-    world.model.retention_days = 1
-    world.model.save()
+    amend(world, legal_hold=True, retention_days=1)
     files = stored_files(storage_dir)
 
     (report,) = retention_purge(now=datetime(2035, 1, 1, tzinfo=UTC))
@@ -90,16 +86,13 @@ def test_a_reference_and_its_raw_value_profile_go_only_once_the_version_is_retir
     reference = ingest(
         world, write(reference_table(400), tmp_path / "ref"), kind="reference", version="v2"
     ).batch
-    world.model.retention_days = 30
-    world.model.save()
+    amend(world, retention_days=30)
     later = reference.received_at + timedelta(days=365)
 
     assert retention_purge(now=later) == []  # v2 still serves: its reference stays
 
-    world.v2.status = LifecycleStatus.RETIRED
-    world.v2.role = ""
-    world.v2.retired_at = reference.received_at + timedelta(days=100)
-    world.v2.save()
+    retired_at = reference.received_at + timedelta(days=100)
+    amend(world, versions={"v2": {"status": "retired", "role": "", "retired_at": retired_at}})
     (report,) = retention_purge(now=later)
 
     assert report.batch_ids == (reference.pk,)
@@ -110,8 +103,7 @@ def test_a_reference_and_its_raw_value_profile_go_only_once_the_version_is_retir
 
 def test_the_purge_command_reports_what_it_purged(world, tmp_path, capsys):
     _data(world, tmp_path)
-    world.model.retention_days = 1
-    world.model.save()
+    amend(world, retention_days=1)
 
     call_command("purge_retention", "--dry-run")
     assert "would purge 1 batch(es)" in capsys.readouterr().out  # the production rows are from 2025

@@ -1,14 +1,18 @@
-"""factory_boy factories for the registry, shared by tests/registry and tests/registry/api.
+"""The suite's named people and the registry's factories, shared by every test that needs a
+registered model (tests/registry, tests/registry/api, tests/monitors).
 
-    owner = OwnerFactory()                        # a model owner in a team of their own
-    model = MonitoredModelFactory(owner=owner)    # team defaults to the owner's first team
-    risk = ModelRiskUserFactory()
     world = RegistryWorld()                       # alice, bob, rita, mo, ada, val (see below)
-    model_apply(document=world.document(), user=world.alice)
+    model = world.register(slug="retail-pd")      # through model_apply, as alice
+    owner = OwnerFactory()                        # a model owner in a team of their own
+    model = MonitoredModelFactory(owner=owner)    # a raw row: see its docstring
 
 ``model_document(...)`` builds a valid document for ``registry.services.model_apply`` (and the
 API): a high-tier binary model with one production champion, a schema and a baseline; keyword
-arguments override top-level keys.
+arguments override top-level keys. A model a test works *with* comes from there, so it is one the
+registry accepted (validated versions, a schema, a baseline, real content hashes). The
+factories below that build registry rows directly (models, versions, schemas, plans, policies)
+skip those rules: they are for tests of selectors, scoping and refusals, which need a row to
+exist rather than a model the registry would accept; each docstring says what it leaves out.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import importlib
 from typing import Any
 
 import factory
@@ -23,7 +28,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from registry.documents import content_sha256
+from registry.documents.fields import content_sha256
 from registry.models import (
     BaselineMetric,
     DecisionType,
@@ -42,7 +47,23 @@ from registry.models import (
     TaskType,
     VersionRole,
 )
-from vocabulary.roles import AUDITOR, MODEL_OWNER, MODEL_RISK, SERVICE_ACCOUNT
+from registry.services import model_apply, policy_exception_approve, policy_exception_propose
+from vocabulary.roles import ALL_ROLES, AUDITOR, MODEL_OWNER, MODEL_RISK, SERVICE_ACCOUNT
+
+
+def restore_migration_data() -> None:
+    """A transactional test starts after another one's flush may have emptied every table,
+    including the rows migrations create: the role groups and the tier defaults. Puts back what
+    is missing (the migration's own function, so the values are the migration's)."""
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    for name in ALL_ROLES:
+        role(name)
+    tier_defaults = importlib.import_module("registry.migrations.0002_tier_defaults")
+    tier_defaults.create_tier_defaults(apps, SimpleNamespace(connection=connection))
 
 
 def role(name: str) -> Group:
@@ -135,6 +156,12 @@ def _team_of(owner: Any) -> Group:
 
 
 class MonitoredModelFactory(factory.django.DjangoModelFactory):
+    """A raw model row, not through ``model_apply``: no versions, no plan or policy of its own, no
+    ledger entry; the team is the owner's first. For tests that need a model to exist (scoping,
+    permissions, refusals, a second model beside a world's). ``model_apply`` would refuse some
+    rows this makes (a regression or multiclass model without a policy of its own, an owner
+    outside the team); a model a test monitors comes from ``RegistryWorld.register``."""
+
     class Meta:
         model = MonitoredModel
         django_get_or_create = ("slug",)
@@ -154,6 +181,10 @@ class MonitoredModelFactory(factory.django.DjangoModelFactory):
 
 
 class ModelVersionFactory(factory.django.DjangoModelFactory):
+    """A raw version row (development by default, which needs nothing more). Given a monitored
+    status (approved, production, restricted) it skips what ``model_apply`` demands: validation,
+    a feature schema, a baseline for the policy's metric; for selector tests only."""
+
     class Meta:
         model = ModelVersion
 
@@ -165,6 +196,9 @@ class ModelVersionFactory(factory.django.DjangoModelFactory):
 
 
 class ProductionChampionFactory(ModelVersionFactory):
+    """A raw production champion, validated by a model-risk user, but with no schema and no
+    baseline: ``model_apply`` would refuse it. For tests of which version is the champion."""
+
     status = LifecycleStatus.PRODUCTION
     role = VersionRole.CHAMPION
     deployed_at = factory.LazyFunction(timezone.now)
@@ -209,7 +243,7 @@ class FeatureSpecFactory(factory.django.DjangoModelFactory):
 
 def finish_schema(schema: FeatureSchema) -> FeatureSchema:
     """Set the schema's hash from its content, as the services do."""
-    from registry.documents import schema_content
+    from registry.documents.export import schema_content
 
     FeatureSchema.objects.filter(pk=schema.pk).update(content_sha256=content_sha256(schema_content(schema)))
     schema.refresh_from_db()
@@ -217,7 +251,10 @@ def finish_schema(schema: FeatureSchema) -> FeatureSchema:
 
 
 class MonitoringPlanFactory(factory.django.DjangoModelFactory):
-    """A model's own plan, with the high tier's default values unless overridden."""
+    """A raw plan row with the high tier's default values unless overridden, and a placeholder
+    ``content_sha256``; not judged against the tier (a looser value is not refused) and not in
+    the ledger. For selector and admin tests; a plan a model runs under comes from a document's
+    ``plan:`` section."""
 
     class Meta:
         model = MonitoringPlan
@@ -245,6 +282,8 @@ class MonitoringPlanFactory(factory.django.DjangoModelFactory):
 
 
 class RetrainingPolicyFactory(factory.django.DjangoModelFactory):
+    """A raw policy row, like ``MonitoringPlanFactory``: placeholder hash, never judged."""
+
     class Meta:
         model = RetrainingPolicy
 
@@ -393,10 +432,16 @@ def model_document(
 
 
 class RegistryWorld:
-    """Alice owns models in team "retail-credit"; Bob is a model owner in another team; Rita and
-    Mo are model risk; Ada is an auditor; Val validates. ``world.document()`` registers as Alice."""
+    """The suite's one named cast. Alice owns models in team "retail-credit"; Bob is a model owner
+    in team "pricing"; Rita and Mo are model risk; Ada is an auditor; Val (no role) validates.
+    ``world.document()`` is a document Alice may register; ``world.register(...)`` registers it.
+
+    Building it again finds the same people (users and teams are got or created), so the worlds
+    built on it (the data plane's, the checks') share them with a test's own ``RegistryWorld()``.
+    """
 
     def __init__(self) -> None:
+        restore_migration_data()
         self.team = GroupFactory(name="retail-credit")
         self.other_team = GroupFactory(name="pricing")
         self.alice = OwnerFactory(username="alice", teams=[self.team])
@@ -410,3 +455,24 @@ class RegistryWorld:
         people = {"owner": "alice", "team": "retail-credit", "validator": "val"}
         people.update({k: overrides.pop(k) for k in list(people) if k in overrides})
         return model_document(**people, **overrides)
+
+    def register(self, **overrides: Any) -> MonitoredModel:
+        """Register ``self.document(**overrides)`` through ``model_apply`` as Alice (the owner,
+        in the team); raises what the registry raises if the document is refused."""
+        return model_apply(document=self.document(**overrides), user=self.alice).model
+
+    def exception_approved(
+        self, model: MonitoredModel, *, target: str, fields: list[str], reason: str
+    ) -> PolicyException:
+        """A policy exception for ``fields`` of ``model``'s ``target``, proposed by Alice and
+        approved by Rita (model risk, not the proposer), valid for 90 days: what a plan or policy
+        looser than its tier's must name."""
+        exception = policy_exception_propose(
+            model=model,
+            target=target,
+            fields=fields,
+            reason=reason,
+            expires_at=timezone.now() + dt.timedelta(days=90),
+            user=self.alice,
+        )
+        return policy_exception_approve(exception=exception, user=self.rita)

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from registry.documents import (
-    DocumentInvalid,
-    DocumentSyntaxError,
-    parse_yaml,
-    read_document,
-)
+from registry.documents.fields import DocumentInvalid
+from registry.documents.model_document import read_document
+from registry.documents.yaml_lines import DocumentSyntaxError, parse_yaml
 from tests.registry.factories import model_document
 
 pytestmark = pytest.mark.django_db

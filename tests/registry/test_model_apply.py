@@ -10,7 +10,7 @@ import pytest
 import rfc8785
 
 from audit.ledger.models import LedgerEntry
-from registry.documents import schema_content
+from registry.documents.export import schema_content
 from registry.models import (
     FeatureSchema,
     ModelVersion,

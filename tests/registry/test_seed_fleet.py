@@ -71,7 +71,7 @@ def test_every_model_has_a_champion_with_10_to_40_mixed_features_and_baselines(s
 
 
 def test_plans_and_policies_are_the_tier_default_or_stricter(seeded):
-    from registry.documents import plan_content, policy_content
+    from registry.documents.export import plan_content, policy_content
     from registry.selectors import tier_default_plan, tier_default_policy
 
     own = 0

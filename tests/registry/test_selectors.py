@@ -8,7 +8,8 @@ import importlib
 import pytest
 import rfc8785
 
-from registry.documents import content_sha256, plan_content, policy_content
+from registry.documents.export import plan_content, policy_content
+from registry.documents.fields import content_sha256
 from registry.models import FeatureSchema, MonitoringPlan, RetrainingPolicy
 from registry.selectors import (
     champion,

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from audit.ledger.models import LedgerEntry
-from registry.documents import dump_yaml, model_export
+from registry.documents.export import model_export
+from registry.documents.yaml_lines import dump_yaml
 from registry.fleet_seed import EXCEPTION_MODEL, seed_fleet
 from registry.models import (
     FeatureSchema,

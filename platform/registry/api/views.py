@@ -157,7 +157,7 @@ class ModelListView(RegistryView, generics.ListAPIView):
                 status=status.HTTP_409_CONFLICT,
             )
         with ledger_scope(actor=caller_actor(request)):
-            result = model_apply(document=document, user=request.user)
+            result = model_apply(document=document, user=request.user, via="api")
         # Not created only if someone registered the slug between the check and the apply.
         return Response(
             s.apply_result(result), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -182,7 +182,7 @@ class ModelDetailView(RegistryView, generics.RetrieveAPIView):
         if document.get("slug", slug) != slug:
             raise RegistryValidationError({"slug": f"must be {slug!r}, the model this URL names"})
         with ledger_scope(actor=caller_actor(request)):
-            result = model_apply(document=document, user=request.user)
+            result = model_apply(document=document, user=request.user, via="api")
         return Response(s.apply_result(result))
 
 
@@ -387,7 +387,7 @@ class EventListView(RegistryView, generics.ListAPIView):
             for i, slug in enumerate(slugs):
                 self.visible_model(slug, not_found=f"models[{i}]: {NOT_VISIBLE}")
         with ledger_scope(actor=caller_actor(request)):
-            event = external_event_create(data=data, user=request.user)
+            event = external_event_create(data=data, user=request.user, via="api")
         event = get_object_or_404(visible_events(self), pk=event.pk)
         return Response(s.ExternalEventSerializer(event).data, status=status.HTTP_201_CREATED)
 

@@ -6,7 +6,7 @@ only be stricter than these (see registry/strictness.py and docs/registry.md).
 
 The values and the content hash are frozen here on purpose: a migration must not change when the
 application code is later edited. ``tests/registry/test_tier_defaults.py`` checks that the hash
-below equals the application's ``registry.documents.content_sha256`` of the same content.
+below equals the application's ``registry.documents.fields.content_sha256`` of the same content.
 """
 
 import hashlib

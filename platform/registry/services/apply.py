@@ -17,9 +17,8 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry import selectors, strictness
+from registry import rules, selectors, strictness
 from registry.documents import (
-    MONITORED_STATUSES,
     DocumentInvalid,
     ModelDocument,
     VersionDocument,
@@ -44,7 +43,7 @@ from registry.models import (
     VersionRole,
 )
 from registry.permissions import can_change_model, can_register_models, can_view_model, has_role
-from registry.services.audit import PendingEntries, actor_for, record_refusal
+from registry.services.audit import ChangeRecorder, record_refusal
 from registry.services.errors import (
     RegistryLooseningRefused,
     RegistryPermissionDenied,
@@ -52,13 +51,12 @@ from registry.services.errors import (
 )
 from registry.services.versioning import (
     SectionOutcome,
-    create_version,
     describe_change,
     evaluate_section,
-    version_payload,
+    section_version_create,
 )
 from vocabulary import ledger_actions
-from vocabulary.roles import ALL_ROLES, MODEL_OWNER, MODEL_RISK
+from vocabulary.roles import MODEL_OWNER, MODEL_RISK
 
 TIER_RANK = {RiskTier.LOW: 0, RiskTier.MEDIUM: 1, RiskTier.HIGH: 2}
 USER_FIELDS = ("owner", "developer", "validator", "accountable_executive", "risk_tier_set_by")
@@ -82,8 +80,23 @@ class _Refused(Exception):
         self.model = model
 
 
-def model_apply(*, document: dict[str, Any], user: Any) -> ApplyResult:
+class _DryRun(Exception):
+    """Rolls back a dry run that passed every check."""
+
+    def __init__(self, result: ApplyResult) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def model_apply(
+    *, document: dict[str, Any], user: Any, via: str | None = None, dry_run: bool = False
+) -> ApplyResult:
     """Register or update the model ``document`` describes, with the permissions of ``user``.
+
+    The one write path of models and versions: documents, the REST API and the admin all come
+    here. ``via`` names the interface in the ledger entries ("admin"; None for documents and
+    commands). ``dry_run`` checks everything and writes nothing (the transaction is rolled back);
+    a refusal is still recorded, as it would be on a real write.
 
     Raises ``RegistryValidationError`` (``.errors``: path -> message) for wrong input,
     ``RegistryLooseningRefused`` (a ``RegistryValidationError``) for a plan or policy looser than
@@ -105,7 +118,12 @@ def model_apply(*, document: dict[str, Any], user: Any) -> ApplyResult:
         raise RegistryValidationError(exc.errors) from None
     try:
         with transaction.atomic():
-            return _Apply(doc, user).run()
+            result = _Apply(doc, user, via=via).run(record=not dry_run)
+            if dry_run:
+                raise _DryRun(result)
+            return result
+    except _DryRun as passed:
+        return passed.result
     except _Refused as refusal:
         _record(refusal.error, user, refusal.model, doc.fields["slug"])
         raise refusal.error from None
@@ -141,11 +159,11 @@ def _record(
 
 
 class _Apply:
-    def __init__(self, doc: ModelDocument, user: Any) -> None:
+    def __init__(self, doc: ModelDocument, user: Any, *, via: str | None) -> None:
         self.doc = doc
         self.user = user
         self.now = timezone.now()
-        self.ledger = PendingEntries(actor_for(user))
+        self.ledger = ChangeRecorder.for_user(user, via=via)
         self.changes: list[str] = []
         self.errors: dict[str, str] = {}
         self.users: dict[str, Any] = {}
@@ -162,7 +180,7 @@ class _Apply:
 
     # --- the steps ---------------------------------------------------------------------------
 
-    def run(self) -> ApplyResult:
+    def run(self, *, record: bool = True) -> ApplyResult:
         slug = self.doc.fields["slug"]
         self.model = (
             MonitoredModel.objects.select_for_update(of=("self",))
@@ -188,12 +206,10 @@ class _Apply:
         self._write_versions(model, versions)
         for outcome in (plan, policy):
             if outcome is not None and outcome.changed:
-                row = create_version(outcome, model=model, user=self.user)
+                row = section_version_create(outcome, model=model, user=self.user, recorder=self.ledger)
                 self.changes.append(describe_change(outcome, row))
-                self.ledger.add(
-                    ledger_actions.section_created(outcome.kind), row, version_payload(outcome, row, model)
-                )
-        self.ledger.record_all()
+        if record:
+            self.ledger.record_all()
         return ApplyResult(model=model, created=created, changes=self.changes)
 
     def _check_identity(self) -> None:
@@ -227,21 +243,22 @@ class _Apply:
             path = join("versions", version.index)
             self._require_user(join(path, "validated_by"), version.validated_by)
             self._require_user(join(path, "retired_by"), version.retired_by)
-        owner = self.users.get(fields["owner"])
-        if owner is not None:
-            if not owner.is_active:
-                self.errors["owner"] = f"'{owner.get_username()}' is not an active user"
-            elif not owner.groups.filter(name=MODEL_OWNER).exists():
-                self.errors["owner"] = f"'{owner.get_username()}' does not have the {MODEL_OWNER} role"
+            problems = rules.validated_by_problems(
+                developer=fields["developer"], validated_by=version.validated_by
+            )
+            self.errors.update({join(path, key): message for key, message in problems.items()})
+        self.errors.update(
+            rules.validator_problems(developer=fields["developer"], validator=fields["validator"])
+        )
         team_name = fields["team"]
-        if team_name in ALL_ROLES:
-            self.errors["team"] = f"'{team_name}' is a role, not a team"
+        if problems := rules.team_problems(team_name):
+            self.errors.update(problems)
             return
         self.team = Group.objects.filter(name=team_name).first()
         if self.team is None:
             self.errors["team"] = f"there is no team (group) '{team_name}'"
-        elif owner is not None and not owner.groups.filter(pk=self.team.pk).exists():
-            self.errors.setdefault("owner", f"'{owner.get_username()}' is not a member of team '{team_name}'")
+        for key, message in rules.owner_problems(self.users.get(fields["owner"]), self.team).items():
+            self.errors.setdefault(key, message)
 
     def _require_user(self, path: str, name: str | None) -> None:
         if name and name not in self.users:
@@ -322,17 +339,12 @@ class _Apply:
         ref = {"slug": model.slug, "uid": str(model.uid)}
         if before is None:
             self.changes.append(f"created model {model.slug}")
-            self.ledger.add(
-                ledger_actions.REGISTRY_MODEL_CREATED, model, {"model": ref, "before": None, "after": after}
-            )
+            self.ledger.created(ledger_actions.REGISTRY_MODEL_CREATED, model, after, model=ref)
         else:
-            changed = sorted(k for k in after if after[k] != before.get(k))
-            self.changes.extend(_field_change(k, before[k], after[k]) for k in changed)
-            self.ledger.add(
-                ledger_actions.REGISTRY_MODEL_CHANGED,
-                model,
-                {"model": ref, "before": before, "after": after, "changed": changed},
+            changed = self.ledger.changed(
+                ledger_actions.REGISTRY_MODEL_CHANGED, model, before, after, model=ref
             )
+            self.changes.extend(_field_change(k, before.get(k), after.get(k)) for k in changed)
         self.model = model
         return model
 
@@ -384,51 +396,27 @@ class _Apply:
         if doc.status == LifecycleStatus.RETIRED:
             state["retired_at"] = state["retired_at"] or iso(self.now)
             state["retired_by"] = state["retired_by"] or self.user.get_username()
-        if current is not None:
-            if current.artifact_sha256 != doc.artifact_sha256:
-                self.errors[join(path, "artifact_sha256")] = (
-                    f"version {doc.label} is registered with artifact "
-                    f"{current.artifact_sha256[:12]}...; a new artifact is a new version "
-                    "(give it a new label)"
-                )
-            if current.status == LifecycleStatus.RETIRED and doc.status != LifecycleStatus.RETIRED:
-                self.errors[join(path, "status")] = (
-                    f"version {doc.label} was retired on {kept['retired_at']} by "
-                    f"{kept['retired_by']}; a retired version stays retired"
-                )
-            if current.validated_at is not None and state["baseline_metrics"] != kept["baseline_metrics"]:
-                self.errors[join(path, "baseline_metrics")] = (
-                    f"version {doc.label} was validated on {kept['validated_at']}; the baseline "
-                    "metrics signed off then cannot change (register a new version)"
-                )
-        if doc.status in MONITORED_STATUSES and not (state["validated_by"] and state["validated_at"]):
-            self.errors[join(path, "validated_by")] = (
-                f"version {doc.label} is {doc.status}, so it must have been validated: give "
-                "validated_by and validated_at"
-            )
-        if state["validated_by"] and state["validated_by"] == fields["developer"]:
-            self.errors[join(path, "validated_by")] = (
-                f"'{fields['developer']}' developed this model and cannot validate its versions"
-            )
         has_schema = doc.schema is not None or (
             current is not None and selectors.schema_current_or_none(current) is not None
         )
-        if doc.status in (LifecycleStatus.PRODUCTION, LifecycleStatus.RESTRICTED) and not has_schema:
-            self.errors[join(path, "features")] = (
-                f"a {doc.status} version is monitored and needs a feature schema: list its features"
-            )
+        problems = rules.version_problems(
+            state=state,
+            stored=before,
+            developer=fields["developer"],
+            has_schema=has_schema,
+            policy_metric=None,
+        )
+        for key, message in problems.items():
+            self.errors[join(path, key)] = message
         return _VersionPlan(doc=doc, current=current, state=state, schema=doc.schema)
 
     def _check_one_champion(self, plans: list[_VersionPlan]) -> None:
         champions = [p for p in plans if p.is_production_champion]
-        if len(champions) > 1:
-            labels = " and ".join(p.state["label"] for p in champions)
+        problem = rules.one_champion_problem([p.state["label"] for p in champions])
+        if problem is not None:
             listed = [p for p in champions if p.doc is not None]
             where = join(join("versions", listed[-1].doc.index), "role") if listed else "versions"
-            self.errors[where] = (
-                f"a model has one champion in production at a time: {labels} "
-                "would both be; make one a challenger or retire it"
-            )
+            self.errors[where] = problem
 
     def _check_versions_against_policy(
         self, plans: list[_VersionPlan], policy: SectionOutcome | None
@@ -440,18 +428,14 @@ class _Apply:
             if metric is None:
                 return
         for plan in plans:
-            if plan.doc is None or plan.state["status"] != LifecycleStatus.PRODUCTION:
+            if plan.doc is None:
                 continue
-            if not any(b["metric"] == metric for b in plan.state["baseline_metrics"]):
-                path = join(join("versions", plan.doc.index), "baseline_metrics")
-                self.errors.setdefault(
-                    path,
-                    (
-                        f"a production version needs a validated baseline for the policy's "
-                        f"performance metric '{metric}' (every check's first stage compares "
-                        "against it)"
-                    ),
-                )
+            # the same rule as in _desired_version, now that the policy's metric is known
+            problem = rules.version_problems(
+                state=plan.state, stored=None, developer=None, has_schema=True, policy_metric=metric
+            ).get("baseline_metrics")
+            if problem is not None:
+                self.errors.setdefault(join(join("versions", plan.doc.index), "baseline_metrics"), problem)
 
     def _policy_in_force_metric(self) -> str | None:
         fields = self.doc.fields
@@ -517,20 +501,17 @@ class _Apply:
                 BaselineMetric(version=version, **b) for b in state["baseline_metrics"]
             )
         after = version_snapshot(version)
-        payload = {"model": {"slug": model.slug, "uid": str(model.uid)}, "after": after}
+        ref = {"slug": model.slug, "uid": str(model.uid)}
         if before is None:
             role = f", {after['role']}" if after["role"] else ""
             self.changes.append(f"version {version.label} registered ({after['status']}{role})")
-            self.ledger.add(ledger_actions.REGISTRY_VERSION_CREATED, version, {**payload, "before": None})
+            self.ledger.created(ledger_actions.REGISTRY_VERSION_CREATED, version, after, model=ref)
         else:
-            changed = sorted(k for k in after if after[k] != before.get(k))
-            self.changes.extend(
-                f"version {version.label}: " + _field_change(k, before[k], after[k]) for k in changed
+            changed = self.ledger.changed(
+                ledger_actions.REGISTRY_VERSION_CHANGED, version, before, after, model=ref
             )
-            self.ledger.add(
-                ledger_actions.REGISTRY_VERSION_CHANGED,
-                version,
-                {**payload, "before": before, "changed": changed},
+            self.changes.extend(
+                f"version {version.label}: " + _field_change(k, before.get(k), after.get(k)) for k in changed
             )
         return version
 

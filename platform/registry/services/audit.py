@@ -1,4 +1,12 @@
-"""Ledger plumbing shared by the registry's services."""
+"""The registry's one change recorder, and the ledger plumbing its services share.
+
+Every write path of the registry (the YAML apply, the REST API, the admin, the commands) records
+its changes through ``ChangeRecorder``: the same snapshot of an object before and after (the
+shapes in ``registry.documents.export``, which are also what an export writes), the same list of
+changed keys, action names from the catalogue (``vocabulary.ledger_actions``). So the same change
+made through any interface gives the same entry; only ``via`` says which interface it came
+through. (The idea of NetBox's ``snapshot()`` / ``to_objectchange()``.)
+"""
 
 from __future__ import annotations
 
@@ -27,20 +35,46 @@ def with_operator(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(k for k in after.keys() | before.keys() if after.get(k) != before.get(k))
+
+
 @dataclass
-class PendingEntries:
-    """Entries collected while a transaction writes, recorded together as its last step so that
-    the ledger's chain lock is held briefly."""
+class ChangeRecorder:
+    """Collects the entries of one write while its transaction runs and records them together as
+    its last step (``record_all``), so that the ledger's lock is held briefly and a rollback
+    leaves nothing. ``via`` names the interface ("admin", "api"); None for documents and
+    commands, whose operator ``with_operator`` names."""
 
     actor: Actor
+    via: str | None = None
     entries: list[tuple[str, Subject, dict[str, Any]]] = field(default_factory=list)
 
+    @classmethod
+    def for_user(cls, user: Any, *, via: str | None = None) -> ChangeRecorder:
+        return cls(actor=actor_for(user), via=via)
+
+    def created(self, action: str, subject: Subject, after: dict[str, Any], **context: Any) -> None:
+        self.add(action, subject, {**context, "before": None, "after": after})
+
+    def changed(
+        self, action: str, subject: Subject, before: dict[str, Any], after: dict[str, Any], **context: Any
+    ) -> list[str]:
+        """Adds an entry when ``after`` differs from ``before``; returns the changed keys."""
+        keys = changed_keys(before, after)
+        if keys:
+            self.add(action, subject, {**context, "before": before, "after": after, "changed": keys})
+        return keys
+
     def add(self, action: str, subject: Subject, payload: dict[str, Any]) -> None:
+        if self.via is not None:
+            payload = {**payload, "via": self.via}
         self.entries.append((action, subject, payload))
 
     def record_all(self) -> None:
         for action, subject, payload in self.entries:
             record(action=action, subject=subject, payload=with_operator(payload), actor=self.actor)
+        self.entries.clear()
 
 
 def record_refusal(*, action: str, user: Any, subject: Subject, payload: dict[str, Any]) -> None:

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.ledger import record
-from registry.documents import THRESHOLD_TESTS, content_sha256, iso
+from registry.documents.fields import content_sha256, iso
+from registry.documents.model_document import THRESHOLD_TESTS
 from registry.models import MonitoredModel, PolicyException
 from registry.permissions import can_approve_exceptions, can_change_model, can_view_model
 from registry.services.audit import actor_for, record_refusal, with_operator

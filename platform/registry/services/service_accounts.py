@@ -18,7 +18,7 @@ from audit.ledger import record
 from registry import permissions
 from registry.auth import token_issue
 from registry.models import MonitoredModel, ServiceAccount
-from registry.services.audit import actor_for, record_refusal, with_operator
+from registry.services.audit import ChangeRecorder, actor_for, record_refusal, with_operator
 from registry.services.errors import RegistryPermissionDenied, RegistryValidationError
 from vocabulary import ledger_actions
 from vocabulary.roles import MODEL_RISK, SERVICE_ACCOUNT
@@ -151,4 +151,48 @@ def service_account_deactivate(*, account: ServiceAccount, user: Any) -> Service
             actor=actor_for(user),
             payload=with_operator({"name": account.name, "token_prefix": account.token_prefix}),
         )
+    return account
+
+
+def service_account_snapshot(account: ServiceAccount) -> dict[str, Any]:
+    return {
+        "is_active": account.is_active,
+        "scoped_models": sorted(m.slug for m in account.scoped_models.all()),
+    }
+
+
+def service_account_change(
+    *,
+    account: ServiceAccount,
+    is_active: bool,
+    scoped_models: Iterable[MonitoredModel],
+    user: Any,
+    via: str | None = None,
+) -> ServiceAccount:
+    """Switch the account on or off and set the models its token is scoped to. The user must
+    be allowed to manage it before and after the change; an unchanged account records nothing."""
+    scoped_models = list(scoped_models)
+    if not (_may_manage(user, account.scoped_models.all()) and _may_manage(user, scoped_models)):
+        _refuse(
+            user=user,
+            subject=account,
+            operation="change",
+            name=account.name,
+            message=f"you may not change service account {account.name}",
+        )
+    with transaction.atomic():
+        account = ServiceAccount.objects.select_for_update().get(pk=account.pk)
+        before = service_account_snapshot(account)
+        account.is_active = is_active
+        account.save(update_fields=("is_active",))
+        account.scoped_models.set(scoped_models)
+        recorder = ChangeRecorder.for_user(user, via=via)
+        recorder.changed(
+            ledger_actions.REGISTRY_SERVICE_ACCOUNT_CHANGED,
+            account,
+            before,
+            service_account_snapshot(account),
+            name=account.name,
+        )
+        recorder.record_all()
     return account

@@ -10,13 +10,12 @@ from typing import Any, Literal
 from django.db.models import Max
 
 from registry import selectors, strictness
-from registry.documents import (
-    SectionDocument,
-    content_sha256,
-    plan_content,
-    policy_content,
-)
+from registry.documents.export import plan_content, policy_content
+from registry.documents.fields import content_sha256
+from registry.documents.model_document import SectionDocument
 from registry.models import MonitoredModel, MonitoringPlan, PolicyException, RetrainingPolicy
+from registry.services.audit import ChangeRecorder
+from vocabulary import ledger_actions
 
 Kind = Literal["plan", "policy"]
 
@@ -185,6 +184,16 @@ def create_version(outcome: SectionOutcome, *, model: MonitoredModel | None, use
         **outcome.content,
     )
     row.save()
+    return row
+
+
+def section_version_create(
+    outcome: SectionOutcome, *, model: MonitoredModel | None, user: Any, recorder: ChangeRecorder
+) -> Any:
+    """Write ``outcome`` as a new plan or policy version and add its ledger entry to ``recorder``:
+    the one write of a section, for documents and the admin alike (tier defaults included)."""
+    row = create_version(outcome, model=model, user=user)
+    recorder.add(ledger_actions.section_created(outcome.kind), row, version_payload(outcome, row, model))
     return row
 
 

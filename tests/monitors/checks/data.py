@@ -14,7 +14,7 @@ from monitors.checks.synthetic import production_frame, reference_frame
 from monitors.ingest.services import batch_ingest
 from monitors.models import Batch
 from registry.models import MonitoredModel
-from tests.monitors.checks.world import FEATURES, champion
+from tests.monitors.checks.world import FEATURES, WINDOW_ROWS, champion
 
 SERVING = Actor("service", "serving", "serving-stack")
 
@@ -43,7 +43,7 @@ def ingest_window(
     *,
     start: datetime,
     end: datetime,
-    rows: int = 300,
+    rows: int = WINDOW_ROWS,
     seed: int = 2,
     drift: float | dict[str, float] = 0.0,
     features=FEATURES,

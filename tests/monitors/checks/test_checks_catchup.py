@@ -22,11 +22,11 @@ def utc(*args: int) -> datetime:
 
 
 @pytest.fixture
-def model(batch_storage):
+def model(storage_dir):
     model = make_model("card-fraud", grace_hours=6)
     ingest_reference(model)
     for day in range(1, 11):
-        ingest_window(model, start=utc(2025, 1, day), end=utc(2025, 1, day + 1), rows=200, seed=day)
+        ingest_window(model, start=utc(2025, 1, day), end=utc(2025, 1, day + 1), seed=day)
     return model
 
 

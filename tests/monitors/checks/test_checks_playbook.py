@@ -12,7 +12,7 @@ from monitors.checks.services.execute import check_run_execute
 from monitors.checks.services.schedule import fleet_sweep
 from monitors.checks.synthetic import production_frame, reference_frame
 from tests.monitors.checks.data import ingest_reference, ingest_window
-from tests.monitors.checks.world import FEATURES, make_model
+from tests.monitors.checks.world import FEATURES, WINDOW_ROWS, make_model
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def test_a_drift_run_walks_the_playbook_and_records_every_number(batch_storage):
+def test_a_drift_run_walks_the_playbook_and_records_every_number(storage_dir):
     model = make_model("card-fraud")
     ingest_reference(model)
     batch = ingest_window(model, start=utc(2025, 1, 1), end=utc(2025, 1, 2), drift={"income": 1.5})
@@ -33,7 +33,7 @@ def test_a_drift_run_walks_the_playbook_and_records_every_number(batch_storage):
     assert outcome.result == "committed", run.status_reason
     assert run.status == "succeeded", run.status_reason
     assert run.data_sha256s == [batch.stored_sha256]
-    assert run.n_rows == 300 and run.attempt == 1
+    assert run.n_rows == WINDOW_ROWS and run.attempt == 1
     assert [s.name for s in StageRecord.objects.filter(run=run)] == [
         "data_quality",
         "univariate_drift",
@@ -46,7 +46,7 @@ def test_a_drift_run_walks_the_playbook_and_records_every_number(batch_storage):
     reference = reference[reference["split"] != "holdout"]
     window = production_frame(
         FEATURES,
-        rows=300,
+        rows=WINDOW_ROWS,
         seed=2,
         start=utc(2025, 1, 1),
         end=utc(2025, 1, 2),
@@ -57,14 +57,14 @@ def test_a_drift_run_walks_the_playbook_and_records_every_number(batch_storage):
     expected = stats.ks_2samp(reference["income"], window["income"])
     assert income.statistic == pytest.approx(expected.statistic, abs=1e-12)
     assert income.p_value == pytest.approx(expected.pvalue, rel=1e-3)
-    assert income.n_reference == len(reference) and income.n_window == 300
+    assert income.n_reference == len(reference) and income.n_window == WINDOW_ROWS
     assert "income" in run.summary["drifted_features"]
     assert MetricResult.objects.filter(run=run, metric="missing_share").count() == 6
     entry = LedgerEntry.objects.get(action="checks.run.succeeded")
     assert entry.payload["run"] == run.pk and entry.payload["data_sha256s"] == [batch.stored_sha256]
 
 
-def test_an_attempt_paused_past_its_lease_commits_nothing_when_it_resumes(batch_storage):
+def test_an_attempt_paused_past_its_lease_commits_nothing_when_it_resumes(storage_dir):
     """Attempt 1 computes its results, then stalls (a frozen VM, a long GC pause) past its lease;
     attempt 2 claims the run and finishes. When attempt 1 resumes, its commit finds the claim
     gone and writes nothing: no status, no result rows, no ledger entry."""
@@ -99,7 +99,7 @@ def test_an_attempt_paused_past_its_lease_commits_nothing_when_it_resumes(batch_
     assert LedgerEntry.objects.get(action="checks.run.succeeded").payload["attempt"] == 2
 
 
-def test_findings_are_matched_with_external_events_in_the_window(batch_storage):
+def test_findings_are_matched_with_external_events_in_the_window(storage_dir):
     from monitors.checks.models import EventCorrelation
     from registry.models import ExternalEvent
 
@@ -133,7 +133,7 @@ def test_findings_are_matched_with_external_events_in_the_window(batch_storage):
 
 
 def test_inputs_that_cannot_be_read_fail_the_run_on_record_and_the_next_run_still_runs(
-    batch_storage, monkeypatch
+    storage_dir, monkeypatch
 ):
     from monitors.checks import inputs
 

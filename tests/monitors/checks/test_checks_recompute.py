@@ -24,7 +24,7 @@ def utc(*args: int) -> datetime:
 
 
 @pytest.fixture
-def checked(batch_storage):
+def checked(storage_dir):
     """One succeeded drift run of card-fraud for 1 January 2025, and its production batch."""
     model = make_model("card-fraud")
     ingest_reference(model)
@@ -63,9 +63,9 @@ def test_a_recompute_reproduces_the_run_with_zero_differences(checked):
     assert run.status == "succeeded"  # the original is never touched
 
 
-def test_a_batch_whose_stored_bytes_were_altered_shows_up_as_differences(checked, batch_storage):
+def test_a_batch_whose_stored_bytes_were_altered_shows_up_as_differences(checked, storage_dir):
     run, batch = checked
-    path = batch_storage / batch.storage_name
+    path = storage_dir / batch.storage_name
     frame = pd.read_parquet(path)
     frame["income"] = frame["income"] * 2  # someone edits the stored file in place
     frame.to_parquet(path, index=False)

@@ -10,6 +10,8 @@ from monitors.checks.services.claim import Claim, Refusal, check_run_claim
 from monitors.checks.services.execute import ComputedRun, check_run_commit
 from monitors.checks.services.reconcile import checks_reconcile
 from monitors.checks.services.schedule import fleet_sweep
+from registry.documents.export import model_export
+from registry.services import model_apply
 from tests.monitors.checks.world import make_model
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +135,9 @@ def test_a_first_sweep_looks_back_a_bounded_time_then_every_window_follows(sent,
 
 def test_a_model_without_a_production_version_has_nothing_due(sent):
     model = make_model("retired")
-    model.versions.update(status="retired")
+    document = model_export(model)
+    document["versions"][0].update(status="retired", role="")  # retired now, by alice
+    model_apply(document=document, user=model.owner)
     assert sweep(sent, now=utc(2025, 1, 9)).scheduled == []
 
 

@@ -26,7 +26,7 @@ from monitors.checks.models import CheckRun, FeatureResult, MetricResult, RunKin
 from monitors.checks.services.reconcile import checks_reconcile
 from monitors.checks.services.schedule import fleet_sweep
 from tests.monitors.checks.data import ingest_reference, ingest_window
-from tests.monitors.checks.world import make_model
+from tests.monitors.checks.world import WINDOW_ROWS, make_model
 from tests.support import database
 from tests.support.celery_worker import celery_worker, client_app
 from tests.support.services import missing_service
@@ -44,7 +44,7 @@ SHORT = {
 }
 
 
-def _models_with_data(count: int, *, rows: int = 300, window=WINDOW) -> list:
+def _models_with_data(count: int, *, rows: int = WINDOW_ROWS, window=WINDOW) -> list:
     models = []
     for i in range(count):
         model = make_model(f"model-{i:02d}", deployed_at=window[0])
@@ -54,8 +54,8 @@ def _models_with_data(count: int, *, rows: int = 300, window=WINDOW) -> list:
     return models
 
 
-def _worker_env(batch_storage, **extra: str) -> dict[str, str]:
-    return {"FLEETWATCH_STORAGE_DIR": str(batch_storage), **SHORT, **extra}
+def _worker_env(storage_dir, **extra: str) -> dict[str, str]:
+    return {"FLEETWATCH_STORAGE_DIR": str(storage_dir), **SHORT, **extra}
 
 
 def _dispatcher(broker_url: str):
@@ -113,10 +113,10 @@ def _exactly_one_set_of_results(run: CheckRun) -> None:
 # --- a nightly sweep of 20 models -------------------------------------------------------------------
 
 
-def test_a_sweep_of_20_models_completes_in_a_separate_worker(redis_url, batch_storage):
+def test_a_sweep_of_20_models_completes_in_a_separate_worker(redis_url, storage_dir):
     _models_with_data(20)
     with celery_worker(
-        redis_url, concurrency=2, queues="sweep,checks", extra_env=_worker_env(batch_storage)
+        redis_url, concurrency=2, queues="sweep,checks", extra_env=_worker_env(storage_dir)
     ) as worker:
         # Beat's sweep, sent the way beat sends it; the worker's sweep enqueues one task per run.
         client_app(redis_url).send_task("checks.fleet_sweep", kwargs={"now": NOW.isoformat()}, queue="sweep")
@@ -139,9 +139,9 @@ def test_a_sweep_of_20_models_completes_in_a_separate_worker(redis_url, batch_st
 # --- crashes ------------------------------------------------------------------------------------------
 
 
-def test_sigkill_of_the_child_running_a_check_leads_to_attempt_two(redis_url, batch_storage):
+def test_sigkill_of_the_child_running_a_check_leads_to_attempt_two(redis_url, storage_dir):
     _models_with_data(1)
-    with celery_worker(redis_url, concurrency=1, queues="checks", extra_env=_worker_env(batch_storage)):
+    with celery_worker(redis_url, concurrency=1, queues="checks", extra_env=_worker_env(storage_dir)):
         with _events_locked():
             fleet_sweep(now=NOW, dispatch=_dispatcher(redis_url))
             run = _wait(
@@ -159,9 +159,9 @@ def test_sigkill_of_the_child_running_a_check_leads_to_attempt_two(redis_url, ba
     _exactly_one_set_of_results(run)
 
 
-def test_sigkill_of_the_whole_worker_then_a_new_worker_finishes_with_attempt_two(redis_url, batch_storage):
+def test_sigkill_of_the_whole_worker_then_a_new_worker_finishes_with_attempt_two(redis_url, storage_dir):
     _models_with_data(1)
-    env = _worker_env(batch_storage)
+    env = _worker_env(storage_dir)
     with celery_worker(redis_url, concurrency=1, queues="checks", extra_env=env) as first, _events_locked():
         fleet_sweep(now=NOW, dispatch=_dispatcher(redis_url))
         _wait(
@@ -181,12 +181,12 @@ def test_sigkill_of_the_whole_worker_then_a_new_worker_finishes_with_attempt_two
     _exactly_one_set_of_results(run)
 
 
-def test_the_same_message_delivered_twice_makes_one_run(redis_url, batch_storage):
+def test_the_same_message_delivered_twice_makes_one_run(redis_url, storage_dir):
     _models_with_data(1)
     fleet_sweep(now=NOW, dispatch=None)
     run = _drift_run()
     client = client_app(redis_url)
-    with celery_worker(redis_url, concurrency=2, queues="checks", extra_env=_worker_env(batch_storage)):
+    with celery_worker(redis_url, concurrency=2, queues="checks", extra_env=_worker_env(storage_dir)):
         with _events_locked():
             first = client.send_task("checks.run_execute", args=[run.pk], queue="checks", task_id="dup-1")
             client.send_task("checks.run_execute", args=[run.pk], queue="checks", task_id="dup-1")
@@ -275,7 +275,7 @@ def own_redis() -> Iterator[OwnRedis]:
         server.stop()
 
 
-def test_a_redis_restart_in_the_middle_of_a_sweep_delays_runs_but_loses_none(own_redis, batch_storage):
+def test_a_redis_restart_in_the_middle_of_a_sweep_delays_runs_but_loses_none(own_redis, storage_dir):
     # Yesterday's window, so that the reconciler, which runs on the real clock, finds it well
     # inside the missed horizon.
     today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -289,7 +289,7 @@ def test_a_redis_restart_in_the_middle_of_a_sweep_delays_runs_but_loses_none(own
             own_redis.restart()  # every queued message and unacknowledged delivery is gone
         dispatch(run_id)
 
-    env = _worker_env(batch_storage)
+    env = _worker_env(storage_dir)
     with ExitStack() as workers:
         worker = workers.enter_context(
             celery_worker(own_redis.url, concurrency=2, queues="checks", extra_env=env)

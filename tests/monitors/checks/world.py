@@ -1,24 +1,30 @@
-"""A small named world for the check-pipeline tests: alice owns the models, the credit team runs
-them, and each model has a production champion with a schema and a plan of its own."""
+"""A small named world for the check-pipeline tests, built through the registry's one write path.
+
+The people are the suite's (``RegistryWorld``): alice owns the models, the credit team
+("retail-credit") runs them, val validated them. Each model is registered with
+``model_apply`` as alice: a high-tier binary model whose production champion ``v1`` was
+validated by val, with a feature schema, an auc baseline for the tier's retraining policy, and a
+plan of its own whose windows suit tests (daily performance windows, labels mature at once).
+With the default arguments the plan is at least as strict as every tier's default (the high
+tier's minimum sample of 1000 rows included, hence windows of ``WINDOW_ROWS``), so no exception
+is needed; a test that asks for a looser value gets it the way a model owner would, under an
+exception proposed by alice and approved by rita.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import Group, User
 
 from monitors.checks.synthetic import Feature
-from registry.models import (
-    FeatureSchema,
-    FeatureSpec,
-    LifecycleStatus,
-    ModelVersion,
-    MonitoredModel,
-    MonitoringPlan,
-    RetrainingPolicy,
-    VersionRole,
-)
+from registry import selectors, strictness
+from registry.documents.export import plan_content
+from registry.models import ModelVersion, MonitoredModel, VersionRole
+from registry.services import model_apply
+from tests.registry.factories import RegistryWorld, version_document
 
 FEATURES = [
     Feature("income", "numeric", nullable=True, min_value=0.0, importance=1.0),
@@ -30,16 +36,29 @@ FEATURES = [
 ]
 
 DEPLOYED = datetime(2025, 1, 1, tzinfo=UTC)
+#: rows in a test's window: the high tier's min_sample_size, so drift tests run on every window
+WINDOW_ROWS = 1000
 
 
 def alice() -> User:
-    user, _ = User.objects.get_or_create(username="alice", defaults={"email": "alice@bank.example"})
-    return user
+    return RegistryWorld().alice
 
 
 def credit_team() -> Group:
-    group, _ = Group.objects.get_or_create(name="credit risk")
-    return group
+    """The team that runs the models: ``RegistryWorld``'s "retail-credit"."""
+    return RegistryWorld().team
+
+
+def feature_document(feature: Feature) -> dict[str, Any]:
+    return {
+        "name": feature.name,
+        "kind": feature.kind,
+        "nullable": feature.nullable,
+        "min_value": feature.min_value,
+        "max_value": feature.max_value,
+        "categories": list(feature.categories) if feature.categories else None,
+        "importance": feature.importance,
+    }
 
 
 def make_model(
@@ -54,82 +73,52 @@ def make_model(
     grace_hours: int = 6,
     time_zone: str = "UTC",
     alignment: str = "day",
-    min_sample_size: int = 100,
+    min_sample_size: int = 1000,
     expected_rows_per_day: int | None = None,
 ) -> MonitoredModel:
-    owner = alice()
-    model = MonitoredModel.objects.create(
-        slug=slug,
-        name=slug.replace("-", " ").title(),
-        decision_type="automated",
-        task_type="binary",
-        business_unit="retail credit",
-        owner=owner,
-        team=credit_team(),
-        risk_tier=tier,
-        risk_tier_rationale="credit decisions on natural persons",
-    )
-    version = ModelVersion.objects.create(
-        model=model,
-        label="v1",
+    """Register ``slug`` as alice; the plan's values are the keyword arguments (the rest are the
+    tier's: alpha, correction, drift share, thresholds)."""
+    people = RegistryWorld()
+    version = version_document(
+        "v1",
         artifact_sha256=hashlib.sha256(slug.encode()).hexdigest(),
-        status=LifecycleStatus.PRODUCTION,
-        role=VersionRole.CHAMPION,
         deployed_at=deployed_at,
-    )
-    schema = FeatureSchema.objects.create(
-        version=version,
-        number=1,
+        validated_at=deployed_at - timedelta(days=14),
+        validated_by="val",
         target_column="target",
         prediction_column="prediction",
         score_columns=["score"],
         expected_rows_per_day=expected_rows_per_day,
-        content_sha256=hashlib.sha256(f"{slug}-schema".encode()).hexdigest(),
+        features=[feature_document(f) for f in features or FEATURES],
     )
-    for position, feature in enumerate(features or FEATURES):
-        FeatureSpec.objects.create(
-            schema=schema,
-            position=position,
-            name=feature.name,
-            kind=feature.kind,
-            nullable=feature.nullable,
-            min_value=feature.min_value,
-            max_value=feature.max_value,
-            categories=list(feature.categories) if feature.categories else None,
-            importance=feature.importance,
+    document = people.document(
+        slug=slug,
+        name=slug.replace("-", " ").title(),
+        risk_tier=tier,
+        risk_tier_rationale="Credit decisions on natural persons.",
+        versions=[version],
+    )
+    values = {
+        "drift_window_days": drift_window_days,
+        "performance_window_days": performance_window_days,
+        "window_alignment": alignment,
+        "time_zone": time_zone,
+        "grace_hours": grace_hours,
+        "label_maturity_days": label_maturity_days,
+        "min_sample_size": min_sample_size,
+    }
+    plan: dict[str, Any] = {"reason": "Checked daily in tests; labels arrive at once.", **values}
+    default = plan_content(selectors.tier_default_plan(tier))
+    loosened = [x.field for x in strictness.plan_loosenings({**default, **values}, default)]
+    if loosened:
+        # An exception exists only for a registered model: register on the tier's plan first.
+        model = model_apply(document=document, user=people.alice).model
+        exception = people.exception_approved(
+            model, target="plan", fields=loosened, reason=f"Tests of {', '.join(loosened)}."
         )
-    MonitoringPlan.objects.create(
-        model=model,
-        tier=tier,
-        number=1,
-        reason="tests: a plan of its own",
-        created_by=owner,
-        content_sha256=hashlib.sha256(f"{slug}-plan".encode()).hexdigest(),
-        drift_window_days=drift_window_days,
-        performance_window_days=performance_window_days,
-        window_alignment=alignment,
-        time_zone=time_zone,
-        grace_hours=grace_hours,
-        label_maturity_days=label_maturity_days,
-        alpha=0.01,
-        correction="holm",
-        min_sample_size=min_sample_size,
-        drift_share_threshold=0.3,
-        thresholds={"psi": {"value": 0.2, "rationale": "tests", "approver": "tests"}},
-    )
-    RetrainingPolicy.objects.create(
-        model=model,
-        tier=tier,
-        number=1,
-        reason="tests",
-        created_by=owner,
-        content_sha256=hashlib.sha256(f"{slug}-policy".encode()).hexdigest(),
-        performance_tolerance_abs=0.02,
-        performance_tolerance_rel=0.03,
-        cooldown_days=14,
-        max_model_age_days=365,
-    )
-    return model
+        plan["exception"] = exception.pk
+    document["plan"] = plan
+    return model_apply(document=document, user=people.alice).model
 
 
 def champion(model: MonitoredModel) -> ModelVersion:

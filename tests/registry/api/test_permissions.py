@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from audit.ledger.models import LedgerEntry
 from registry.models import ExternalEvent, MonitoredModel, PolicyException
-from tests.registry.api.world import ROLES, ApiWorld, registry_paths, restore_migration_data
+from tests.registry.api.world import ROLES, ApiWorld, registry_paths
 from tests.registry.factories import PolicyExceptionFactory
 from tests.support import database
 
@@ -246,8 +246,7 @@ def test_a_fleet_wide_event_needs_model_risk(world: ApiWorld):
 def test_a_refusal_is_committed_although_the_request_failed(postgres):
     """Bob's registration into Alice's team is refused inside model_apply's transaction, which
     rolls back; the refusals are recorded after it and are visible to another connection."""
-    restore_migration_data()
-    world = ApiWorld()
+    world = ApiWorld()  # restores the role groups and tier defaults an earlier flush removed
     response = world.client("other_owner").post(
         "/api/models/", world.document(slug="retail-lgd"), format="json"
     )

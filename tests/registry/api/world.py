@@ -72,24 +72,6 @@ class ApiWorld(RegistryWorld):
         return client
 
 
-def restore_migration_data() -> None:
-    """A transactional test starts after another one's flush may have emptied every table,
-    including the rows migrations create: the role groups and the tier defaults."""
-    import importlib
-    from types import SimpleNamespace
-
-    from django.apps import apps
-    from django.contrib.auth.models import Group
-    from django.db import connection
-
-    from vocabulary.roles import ALL_ROLES
-
-    for name in ALL_ROLES:
-        Group.objects.get_or_create(name=name)
-    tier_defaults = importlib.import_module("registry.migrations.0002_tier_defaults")
-    tier_defaults.create_tier_defaults(apps, SimpleNamespace(connection=connection))
-
-
 def client_for(world: ApiWorld, role: str) -> APIClient:
     return world.client(role)
 

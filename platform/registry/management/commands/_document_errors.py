@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from registry.documents import ParsedYAML
+from registry.documents.yaml_lines import ParsedYAML
 from registry.services import RegistryPermissionDenied, RegistryValidationError
 
 BAD_INPUT = 2  # exit status for input that was refused: wrong, not allowed or not found

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandParser
 
 from audit.ledger.commands import OperatorCommand
-from registry.documents import InvalidValue, moment
+from registry.documents.fields import InvalidValue, moment
 from registry.management.commands._document_errors import bad_input, refusal
 from registry.models import MonitoredModel
 from registry.services import (

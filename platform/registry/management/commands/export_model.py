@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from registry.documents import dump_yaml, model_export
+from registry.documents.export import model_export
+from registry.documents.yaml_lines import dump_yaml
 from registry.management.commands._document_errors import bad_input
 from registry.models import MonitoredModel
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandParser
 
 from audit.ledger.commands import OperatorCommand
-from registry.documents import DocumentSyntaxError, parse_yaml
+from registry.documents.yaml_lines import DocumentSyntaxError, parse_yaml
 from registry.management.commands._document_errors import bad_input, refusal
 from registry.services import RegistryPermissionDenied, RegistryValidationError, model_apply
 

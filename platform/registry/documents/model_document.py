@@ -3,32 +3,40 @@
 ``manage.py register_model`` and the API read it, ``manage.py export_model`` writes it; the format
 is documented key by key in ``docs/registry.md`` and illustrated in ``docs/examples/``.
 
-This module knows the shape of a document and nothing of the database's state: it parses YAML
-(keeping each key's line), checks types, keys, ranges and the rules that need only the document,
-and normalises it into :class:`ModelDocument`. What needs the database (users, teams, the tier
-default, permissions, versions already registered) is checked by ``registry.services``. Errors
-are a ``dict`` from a dotted path (``versions[0].features[3].kind``) to a sentence naming the
-problem.
+This module knows the shape of a document and nothing of the database's state: it checks types,
+keys, ranges and the rules that need only the document, and normalises it into
+:class:`ModelDocument`. What needs the database (users, teams, the tier default, permissions,
+versions already registered) is checked by ``registry.services``. Errors are a ``dict`` from a
+dotted path (``versions[0].features[3].kind``) to a sentence naming the problem.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import hashlib
-import math
 import re
 import uuid
-import zoneinfo
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import rfc8785
-import yaml
-from django.utils.dateparse import parse_date, parse_datetime
-
-from registry import selectors
+from registry.documents.fields import (
+    _ABSENT,
+    DocumentInvalid,
+    InvalidValue,
+    Reader,
+    _choices,
+    boolean,
+    choice,
+    describe,
+    integer,
+    moment,
+    number,
+    optional,
+    string,
+    string_list,
+    time_zone,
+)
+from registry.documents.yaml_lines import join
 from registry.models import (
     CorrectionMethod,
     DecisionType,
@@ -39,6 +47,7 @@ from registry.models import (
     VersionRole,
     WindowAlignment,
 )
+from registry.rules import MONITORED_STATUSES
 from registry.strictness import TASK_METRICS
 from vocabulary.drift_tests import DRIFT_TEST_NAMES, drift_tests_for_kind, unknown_test_message
 
@@ -147,131 +156,11 @@ THRESHOLD_OPTIONAL = ("approver",)
 DRIFT_TESTS: dict[str, tuple[str, ...]] = {kind: drift_tests_for_kind(kind) for kind in FeatureKind.values}
 THRESHOLD_TESTS = DRIFT_TEST_NAMES
 
-MONITORED_STATUSES = (LifecycleStatus.APPROVED, LifecycleStatus.PRODUCTION, LifecycleStatus.RESTRICTED)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 TAG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_FEATURES = 2000
 MAX_DAYS = 3660
-
-
-class DocumentSyntaxError(ValueError):
-    """The text is not YAML (or not one YAML document); ``line`` is 1-based, or None."""
-
-    def __init__(self, message: str, line: int | None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
-# --- YAML with line numbers ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParsedYAML:
-    data: Any
-    lines: dict[str, int]  # dotted path -> 1-based line of its key (or item)
-
-    def line_of(self, path: str) -> int | None:
-        """The line of ``path`` or of its nearest ancestor that exists in the file."""
-        while True:
-            if path in self.lines:
-                return self.lines[path]
-            if not path:
-                return None
-            path = _parent(path)
-
-
-def _parent(path: str) -> str:
-    if path.endswith("]"):
-        return path[: path.rindex("[")]
-    return path.rpartition(".")[0]
-
-
-def join(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
-
-
-def parse_yaml(text: str) -> ParsedYAML:
-    """Parse one YAML document, remembering the line of every key and list item.
-
-    Duplicate keys, which PyYAML would silently resolve to the last, are an error here.
-    """
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return ParsedYAML(None, {})
-        lines: dict[str, int] = {"": node.start_mark.line + 1}
-        _map_lines(node, "", lines)
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise DocumentSyntaxError(f"not valid YAML: {problem}", mark.line + 1 if mark else None) from exc
-    except yaml.YAMLError as exc:
-        raise DocumentSyntaxError(f"not valid YAML: {exc}", None) from exc
-    finally:
-        loader.dispose()
-    return ParsedYAML(data, lines)
-
-
-def _map_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            child = join(path, key_node.value)
-            line = key_node.start_mark.line + 1
-            if key_node.value in seen:
-                raise DocumentSyntaxError(
-                    f"{child}: duplicate key (first given on line {seen[key_node.value]})", line
-                )
-            seen[key_node.value] = line
-            lines[child] = line
-            _map_lines(value_node, child, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            child = join(path, index)
-            lines[child] = item.start_mark.line + 1
-            _map_lines(item, child, lines)
-
-
-def dump_yaml(document: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(
-        dict(document), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
-    )
-
-
-# --- canonical content ------------------------------------------------------------------------
-
-
-def content_sha256(content: Any) -> str:
-    """SHA-256 of the RFC 8785 canonical JSON of ``content`` (schemas, plans, policies)."""
-    return hashlib.sha256(rfc8785.dumps(content)).hexdigest()
-
-
-def iso(moment: dt.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    text = moment.astimezone(dt.UTC).isoformat()
-    return text.removesuffix("+00:00") + "Z"
-
-
-def json_safe(value: Any) -> Any:
-    """Datetimes as ISO 8601 UTC strings, UUIDs as strings, tuples as lists; the rest as is."""
-    if isinstance(value, dt.datetime):
-        return iso(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
 
 
 # --- the normalised document ------------------------------------------------------------------
@@ -322,239 +211,6 @@ class ModelDocument:
         for version in self.versions:
             names |= {version.validated_by, version.retired_by}
         return {n for n in names if n}
-
-
-class DocumentInvalid(ValueError):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-# --- reading values ---------------------------------------------------------------------------
-
-
-class InvalidValue(ValueError):
-    """One value is wrong; the message is the sentence to show after its path."""
-
-
-_ABSENT: Any = object()
-
-
-def describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"a string ('{shown}')"
-    if isinstance(value, dt.datetime | dt.date):
-        return f"a date ({value})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _choices(values: Iterable[str]) -> str:
-    return ", ".join(v for v in values if v) or "(none)"
-
-
-class Reader:
-    """Collects errors while it reads; every ``get_*`` returns a normalised value or ``_ABSENT``
-    when the value is missing or wrong (and the error is recorded)."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, str] = {}
-
-    def error(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, message)
-
-    def mapping(
-        self, value: Any, path: str, required: Iterable[str], optional: Iterable[str]
-    ) -> dict[str, Any] | None:
-        required, optional = tuple(required), tuple(optional)
-        if not isinstance(value, dict):
-            self.error(path or "(document)", f"expected a mapping, got {describe(value)}")
-            return None
-        allowed = required + optional
-        for key in value:
-            if not isinstance(key, str):
-                self.error(join(path, str(key)), f"keys are names, got {describe(key)}")
-            elif key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                self.error(join(path, key), f"unknown key{suggestion}; expected one of {', '.join(allowed)}")
-        for key in required:
-            if key not in value:
-                self.error(join(path, key), "missing required key")
-        return value
-
-    def get(
-        self, m: Mapping[str, Any], key: str, path: str, parse: Callable[[Any], Any], default: Any = _ABSENT
-    ) -> Any:
-        if key not in m:
-            return default
-        try:
-            return parse(m[key])
-        except InvalidValue as exc:
-            self.error(join(path, key), str(exc))
-            return _ABSENT
-
-
-# Parsers: value -> normalised value, or raise InvalidValue with the sentence to show.
-
-
-def string(
-    *,
-    max_length: int | None = None,
-    blank: bool = True,
-    pattern: re.Pattern[str] | None = None,
-    hint: str = "",
-) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        if value is None and blank:
-            return ""
-        if not isinstance(value, str):
-            raise InvalidValue(f"expected a string, got {describe(value)}")
-        value = value.strip() if pattern else value
-        if not value and not blank:
-            raise InvalidValue("must not be empty")
-        if max_length is not None and len(value) > max_length:
-            raise InvalidValue(f"at most {max_length} characters, got {len(value)}")
-        if pattern is not None and value and not pattern.match(value):
-            raise InvalidValue(f"'{value}' is not valid{hint}")
-        return value
-
-    return parse
-
-
-def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def parse_optional(value: Any) -> Any:
-        return None if value is None or value == "" else parse(value)
-
-    return parse_optional
-
-
-def boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidValue(f"expected true or false, got {describe(value)}")
-    return value
-
-
-def integer(*, minimum: int = 0, maximum: int | None = None) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise InvalidValue(f"expected a whole number, got {describe(value)}")
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = f" and at most {maximum}" if maximum is not None else ""
-            raise InvalidValue(f"{value} is out of range: at least {minimum}{upper}")
-        return int(value)
-
-    return parse
-
-
-def number(
-    *,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    above: float | None = None,
-    below: float | None = None,
-) -> Callable[[Any], float]:
-    def parse(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidValue(f"expected a number, got {describe(value)}")
-        value = float(value)
-        if not math.isfinite(value):
-            raise InvalidValue(f"expected a finite number, got {value}")
-        bounds = []
-        if minimum is not None and value < minimum:
-            bounds.append(f"at least {minimum}")
-        if above is not None and value <= above:
-            bounds.append(f"above {above}")
-        if maximum is not None and value > maximum:
-            bounds.append(f"at most {maximum}")
-        if below is not None and value >= below:
-            bounds.append(f"below {below}")
-        if bounds:
-            raise InvalidValue(f"{value} is out of range: must be {' and '.join(bounds)}")
-        return value
-
-    return parse
-
-
-def choice(choices: Iterable[str]) -> Callable[[Any], str]:
-    allowed = tuple(choices)
-
-    def parse(value: Any) -> str:
-        if value is None and "" in allowed:
-            return ""
-        if not isinstance(value, str) or value not in allowed:
-            shown = f"'{value}'" if isinstance(value, str) else describe(value)
-            raise InvalidValue(f"{shown} is not one of {_choices(allowed)}")
-        return value
-
-    return parse
-
-
-def moment(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        parsed: dt.datetime | None = value
-    elif isinstance(value, dt.date):
-        parsed = dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
-    elif isinstance(value, str):
-        try:
-            day = parse_date(value.strip())
-            parsed = (
-                dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-                if day is not None
-                else parse_datetime(value.strip())
-            )
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            raise InvalidValue(f"'{value}' is not a date-time; write e.g. 2025-01-31T09:00:00Z")
-    else:
-        raise InvalidValue(f"expected a date-time, got {describe(value)}")
-    assert parsed is not None
-    if parsed.tzinfo is None:
-        raise InvalidValue(f"{value} has no time zone; write e.g. 2025-01-31T09:00:00Z")
-    return parsed.astimezone(dt.UTC)
-
-
-def string_list(*, item: Callable[[Any], str], unique: bool = True) -> Callable[[Any], list[str]]:
-    def parse(value: Any) -> list[str]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise InvalidValue(f"expected a list, got {describe(value)}")
-        result = []
-        for index, entry in enumerate(value):
-            try:
-                result.append(item(entry))
-            except InvalidValue as exc:
-                raise InvalidValue(f"item {index}: {exc}") from None
-        if unique and len(set(result)) != len(result):
-            repeated = sorted({v for v in result if result.count(v) > 1})
-            raise InvalidValue(f"repeats {', '.join(repeated)}")
-        return result
-
-    return parse
-
-
-def time_zone(value: Any) -> str:
-    name = string(max_length=64, blank=False)(value)
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue(f"'{name}' is not an IANA time zone (e.g. UTC, Europe/Paris)") from None
-    return name
 
 
 username = string(max_length=150, blank=False)
@@ -634,16 +290,11 @@ def _read_model(r: Reader, data: Any) -> ModelDocument | None:
         "kpi_name": r.get(m, "kpi_name", "", string(max_length=100), ""),
         "kpi_reference_value": r.get(m, "kpi_reference_value", "", optional(number()), None),
     }
-    developer, validator = fields["developer"], fields["validator"]
-    if developer and validator and developer == validator and developer is not _ABSENT:
-        r.error(
-            "validator",
-            f"'{validator}' is also the developer; the validator must be independent of the developer",
-        )
+    # Who may validate whom is judged where the registered state is known: registry.rules.
     if fields["kpi_reference_value"] not in (None, _ABSENT) and not fields["kpi_name"]:
         r.error("kpi_reference_value", "give kpi_name too: a reference value of what?")
     task_type = fields["task_type"]
-    versions = _read_versions(r, m.get("versions", []), task_type, developer) if "versions" in m else []
+    versions = _read_versions(r, m.get("versions", []), task_type) if "versions" in m else []
     plan = _read_section(r, m["plan"], "plan", read_plan_values) if "plan" in m else None
     policy = (
         _read_section(r, m["policy"], "policy", lambda r_, m_, p_: read_policy_values(r_, m_, p_, task_type))
@@ -666,7 +317,7 @@ def _uuid(value: Any) -> uuid.UUID:
         raise InvalidValue(f"'{value}' is not a UUID") from None
 
 
-def _read_versions(r: Reader, value: Any, task_type: Any, developer: Any) -> list[VersionDocument]:
+def _read_versions(r: Reader, value: Any, task_type: Any) -> list[VersionDocument]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -682,11 +333,6 @@ def _read_versions(r: Reader, value: Any, task_type: Any, developer: Any) -> lis
         if version.label in seen:
             r.error(join(path, "label"), f"'{version.label}' is already versions[{seen[version.label]}]")
         seen[version.label] = index
-        if developer and version.validated_by == developer:
-            r.error(
-                join(path, "validated_by"),
-                f"'{developer}' developed this model and cannot validate its versions",
-            )
         versions.append(version)
     return versions
 
@@ -974,174 +620,3 @@ def read_policy_values(r: Reader, m: Mapping[str, Any], path: str, task_type: An
         "max_model_age_days": r.get(m, "max_model_age_days", path, integer(minimum=1, maximum=MAX_DAYS * 3)),
         "approvals_required": r.get(m, "approvals_required", path, integer(minimum=0, maximum=5)),
     }
-
-
-# --- snapshots and export ---------------------------------------------------------------------
-# One JSON-safe shape serves the export, the ledger's before/after and the comparison that makes
-# an unchanged document change nothing.
-
-
-def _username(user: Any) -> str | None:
-    return user.get_username() if user is not None else None
-
-
-def model_fields_snapshot(model: Any) -> dict[str, Any]:
-    return {
-        "slug": model.slug,
-        "name": model.name,
-        "description": model.description,
-        "purpose": model.purpose,
-        "approved_uses": model.approved_uses,
-        "restrictions": model.restrictions,
-        "decision_type": model.decision_type,
-        "affects_natural_persons": model.affects_natural_persons,
-        "task_type": model.task_type,
-        "business_unit": model.business_unit,
-        "owner": _username(model.owner),
-        "team": model.team.name,
-        "developer": _username(model.developer),
-        "validator": _username(model.validator),
-        "accountable_executive": _username(model.accountable_executive),
-        "risk_tier": model.risk_tier,
-        "risk_tier_rationale": model.risk_tier_rationale,
-        "risk_tier_set_by": _username(model.risk_tier_set_by),
-        "risk_tier_set_at": iso(model.risk_tier_set_at),
-        "regulatory_scope": list(model.regulatory_scope or []),
-        "personal_data": model.personal_data,
-        "legal_hold": model.legal_hold,
-        "retention_days": model.retention_days,
-        "kpi_name": model.kpi_name,
-        "kpi_reference_value": model.kpi_reference_value,
-    }
-
-
-def version_snapshot(version: Any) -> dict[str, Any]:
-    return {
-        "label": version.label,
-        "artifact_sha256": version.artifact_sha256,
-        "status": version.status,
-        "role": version.role,
-        "deployed_at": iso(version.deployed_at),
-        "validated_at": iso(version.validated_at),
-        "validated_by": _username(version.validated_by),
-        "retired_at": iso(version.retired_at),
-        "retired_by": _username(version.retired_by),
-        "baseline_metrics": sorted(
-            (
-                {"metric": b.metric, "value": b.value, "holdout": b.holdout}
-                for b in version.baseline_metrics.all()
-            ),
-            key=lambda e: (e["metric"], e["holdout"]),
-        ),
-    }
-
-
-def schema_content(schema: Any) -> dict[str, Any]:
-    """What a schema's ``content_sha256`` covers, in document form."""
-    return {
-        "record_id_column": schema.record_id_column,
-        "timestamp_column": schema.timestamp_column,
-        "target_column": schema.target_column,
-        "prediction_column": schema.prediction_column,
-        "score_columns": list(schema.score_columns or []),
-        "query_id_column": schema.query_id_column,
-        "expected_rows_per_day": schema.expected_rows_per_day,
-        "features": [feature_content(f) for f in schema.features.all()],
-    }
-
-
-def feature_content(feature: Any) -> dict[str, Any]:
-    return {
-        "name": feature.name,
-        "kind": feature.kind,
-        "nullable": feature.nullable,
-        "min_value": feature.min_value,
-        "max_value": feature.max_value,
-        "categories": list(feature.categories) if feature.categories is not None else None,
-        "importance": feature.importance,
-        "is_key": feature.is_key,
-        "is_segment": feature.is_segment,
-        "drift_test": feature.drift_test,
-    }
-
-
-def plan_content(plan: Any) -> dict[str, Any]:
-    """What a plan's ``content_sha256`` covers: its fields, not who, why or which number."""
-    content = {name: getattr(plan, name) for name in PLAN_FIELDS}
-    content["thresholds"] = {
-        test: {
-            "value": float(e["value"]),
-            "rationale": e.get("rationale", ""),
-            "approver": e.get("approver", ""),
-        }
-        for test, e in sorted((plan.thresholds or {}).items())
-    }
-    return content
-
-
-def policy_content(policy: Any) -> dict[str, Any]:
-    return {name: getattr(policy, name) for name in POLICY_FIELDS}
-
-
-def _section_export(row: Any, content: dict[str, Any]) -> dict[str, Any]:
-    section: dict[str, Any] = {"reason": row.reason}
-    if row.exception_id is not None:
-        section["exception"] = row.exception_id
-    section.update(content)
-    return section
-
-
-# What an export leaves out because reading the document gives the same value back.
-SCHEMA_DEFAULTS: dict[str, Any] = {
-    "record_id_column": "record_id",
-    "timestamp_column": "timestamp",
-    "target_column": "",
-    "prediction_column": "",
-    "score_columns": [],
-    "query_id_column": "",
-    "expected_rows_per_day": None,
-}
-FEATURE_DEFAULTS: dict[str, Any] = {
-    "nullable": True,
-    "min_value": None,
-    "max_value": None,
-    "categories": None,
-    "importance": 1.0,
-    "is_key": False,
-    "is_segment": False,
-    "drift_test": "",
-}
-
-
-def _compact_feature(feature: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in feature.items() if k not in FEATURE_DEFAULTS or FEATURE_DEFAULTS[k] != v}
-
-
-def model_export(model: Any) -> dict[str, Any]:
-    """The document that registers ``model`` as it is now (JSON-safe; YAML via ``dump_yaml``).
-
-    Plans and policies appear only when the model has its own in force; a model on its tier's
-    defaults exports none, and registering the export elsewhere leaves it on the defaults there.
-    """
-    fields = model_fields_snapshot(model)
-    document: dict[str, Any] = {"format": FORMAT, "uid": str(model.uid)}
-    document.update({k: v for k, v in fields.items() if v not in (None, "")})
-    versions = []
-    for version in model.versions.order_by("created_at", "pk"):
-        entry = {k: v for k, v in version_snapshot(version).items() if v not in (None, "")}
-        schema = selectors.schema_current_or_none(version)
-        if schema is not None:
-            content = schema_content(schema)
-            content["features"] = [_compact_feature(f) for f in content["features"]]
-            entry.update(
-                {k: v for k, v in content.items() if k not in SCHEMA_DEFAULTS or SCHEMA_DEFAULTS[k] != v}
-            )
-        versions.append(entry)
-    document["versions"] = versions
-    plan = selectors.plan_in_force(model)
-    if plan.model_id is not None:
-        document["plan"] = _section_export(plan, plan_content(plan))
-    policy = selectors.policy_in_force(model)
-    if policy.model_id is not None:
-        document["policy"] = _section_export(policy, policy_content(policy))
-    return document
