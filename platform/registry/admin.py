@@ -265,17 +265,21 @@ class ModelVersionForm(forms.ModelForm):
             return data
         stored = ModelVersion.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
         baselines = self._baselines(stored)
-        if baselines is not None:
-            fields = {k: v for k, v in data.items() if k in self.fields}
-            if stored is not None:
-                fields["label"] = stored.label  # read-only once registered
-            _dry_run(self, version_document(model, stored, fields, baselines))
+        if baselines is None:
+            self.add_error(None, "correct the baseline metrics below")
+            return data
+        fields = {k: v for k, v in data.items() if k in self.fields}
+        if stored is not None:
+            fields["label"] = stored.label  # read-only once registered
+        _dry_run(self, version_document(model, stored, fields, baselines))
         return data
 
     def _baselines(self, stored: ModelVersion | None) -> list[dict[str, Any]] | None:
         """The baseline metrics as posted in the inline (None when the inline has errors of its
-        own, which the admin shows); the stored ones when the inline is read-only."""
-        if f"{BASELINE_PREFIX}-TOTAL_FORMS" not in self.data:
+        own, which the admin shows); the stored ones when the inline is read-only: a validated
+        version's baselines are frozen, and the page posts no values for them."""
+        frozen = stored is not None and stored.validated_at is not None
+        if frozen or f"{BASELINE_PREFIX}-TOTAL_FORMS" not in self.data:
             rows = stored.baseline_metrics.all() if stored is not None else []
             return [{"metric": b.metric, "value": b.value, "holdout": b.holdout} for b in rows]
         formset = BaselineFormSet(self.data, instance=stored or ModelVersion(), prefix=BASELINE_PREFIX)
@@ -299,6 +303,19 @@ class ModelVersionAdmin(DocumentAdmin):
     list_filter = ("status", "role", "model__risk_tier", "model__task_type", "model__team")
     search_fields = ("label", "model__slug", "model__name", "artifact_sha256")
     list_select_related = ("model", "validated_by")
+    fields = (
+        "model",
+        "label",
+        "artifact_sha256",
+        "status",
+        "role",
+        "deployed_at",
+        "validated_at",
+        "validated_by",
+        "retired_at",
+        "retired_by",
+        "created_at",
+    )
     readonly_fields = ("retired_at", "retired_by", "created_at")
     inlines = (BaselineMetricInline, SchemaInline)
 

@@ -22,6 +22,7 @@ from registry.documents.yaml_lines import dump_yaml
 from registry.models import ModelVersion, MonitoredModel
 from registry.services import model_apply
 from tests.registry.factories import RegistryWorld, UserFactory, version_document
+from tests.support.admin_forms import page_form
 
 pytestmark = pytest.mark.django_db
 
@@ -97,53 +98,6 @@ def through_api(world: RegistryWorld, document: dict[str, Any], tmp_path: Any) -
     return str(response.json()["errors"])
 
 
-def model_form(model: MonitoredModel, **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        **{k: v for k, v in model_fields_snapshot(model).items() if v is not None},
-        "owner": model.owner_id,
-        "team": model.team_id,
-        "developer": model.developer_id or "",
-        "validator": model.validator_id or "",
-        "accountable_executive": "",
-        "regulatory_scope": str(model.regulatory_scope).replace("'", '"'),
-        "kpi_reference_value": model.kpi_reference_value or "",
-    }
-    for flag in ("affects_natural_persons", "personal_data", "legal_hold"):
-        if not data.pop(flag):
-            continue
-        data[flag] = "on"
-    data.update({"versions-TOTAL_FORMS": 0, "versions-INITIAL_FORMS": 0})
-    data.update(changes)
-    return data
-
-
-def version_form(version: ModelVersion | None, **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"baseline_metrics-TOTAL_FORMS": 0, "baseline_metrics-INITIAL_FORMS": 0}
-    data["schemas-TOTAL_FORMS"] = data["schemas-INITIAL_FORMS"] = 0
-    if version is not None:
-        for key in ("status", "role"):
-            data[key] = getattr(version, key)
-        for key in ("deployed_at", "validated_at"):
-            moment = getattr(version, key)
-            if moment is not None:
-                data[f"{key}_0"], data[f"{key}_1"] = moment.date().isoformat(), moment.time().isoformat()
-        data["validated_by"] = version.validated_by_id or ""
-        baselines = list(version.baseline_metrics.all())
-        data["baseline_metrics-TOTAL_FORMS"] = data["baseline_metrics-INITIAL_FORMS"] = len(baselines)
-        for i, b in enumerate(baselines):
-            data.update(
-                {
-                    f"baseline_metrics-{i}-id": b.pk,
-                    f"baseline_metrics-{i}-version": version.pk,
-                    f"baseline_metrics-{i}-metric": b.metric,
-                    f"baseline_metrics-{i}-value": b.value,
-                    f"baseline_metrics-{i}-holdout": b.holdout,
-                }
-            )
-    data.update(changes)
-    return data
-
-
 def through_admin(world: RegistryWorld, post: Callable[[Any], Any]) -> str:
     client = Client()
     client.force_login(world.alice)
@@ -167,14 +121,20 @@ def _version(document: dict[str, Any], label: str) -> dict[str, Any]:
 
 
 def _post_version(client: Any, label: str, **changes: Any) -> Any:
+    """Change a version on its admin page, posting what the browser would."""
     version = ModelVersion.objects.get(model__slug=SLUG, label=label)
     url = reverse("admin:registry_modelversion_change", args=[version.pk])
-    return client.post(url, version_form(version, **changes))
+    return client.post(url, page_form(client, url, **changes))
 
 
 def _post_model(client: Any, **changes: Any) -> Any:
     url = reverse("admin:registry_monitoredmodel_change", args=[registered().pk])
-    return client.post(url, model_form(registered(), **changes))
+    return client.post(url, page_form(client, url, **changes))
+
+
+def _add_version(client: Any, **fields: Any) -> Any:
+    url = reverse("admin:registry_modelversion_add")
+    return client.post(url, page_form(client, url, model=registered().pk, **fields))
 
 
 INVARIANTS = {
@@ -208,12 +168,7 @@ INVARIANTS = {
         lambda w, d: d["versions"].append(
             {"label": "2025.4", "artifact_sha256": "a" * 64, "status": "approved"}
         ),
-        lambda w, c: c.post(
-            reverse("admin:registry_modelversion_add"),
-            version_form(
-                None, model=registered().pk, label="2025.4", artifact_sha256="a" * 64, status="approved"
-            ),
-        ),
+        lambda w, c: _add_version(c, label="2025.4", artifact_sha256="a" * 64, status="approved"),
     ),
     "production needs a feature schema": Invariant(
         "a production version is monitored and needs a feature schema",
