@@ -55,7 +55,7 @@ def _window() -> tuple[datetime, datetime]:
 
 
 def _schema():  # type: ignore[no-untyped-def]
-    from monitors.checks.synthetic import fleet_schema
+    from simulation.synthetic import fleet_schema
 
     return fleet_schema(numeric=20, categorical=8, boolean=2)
 
@@ -69,9 +69,9 @@ def _ingest(model_ids: list[int]) -> float:
     from django.conf import settings
 
     from audit.ledger.context import Actor
-    from monitors.checks.synthetic import production_frame, reference_frame
     from monitors.ingest.services import batch_ingest
     from registry.models import MonitoredModel
+    from simulation.synthetic import production_frame, reference_frame
 
     features = _schema()
     start, end = _window()

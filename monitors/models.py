@@ -165,8 +165,13 @@ class Label(models.Model):
 
 
 class ReferenceProfile(models.Model):
-    """The statistics engine's profile of a reference batch, stored beside it; one per
-    (reference Parquet, schema version, profile code version)."""
+    """Where the statistics engine's profile of a reference batch is stored, and its sha256; one
+    per (reference Parquet, schema version, profile code version).
+
+    The profile itself is the engine's ``monitors.stats.ReferenceProfile``. Modules that need
+    both import this row as ``ReferenceProfile`` and the engine's class as ``EngineProfile``. The
+    class keeps its name because the name is on record: the ledger files each
+    ``monitors.profile.built`` entry under subject type ``monitors.referenceprofile``."""
 
     batch = models.ForeignKey(Batch, models.PROTECT, related_name="profiles")
     reference_sha256 = models.CharField(max_length=64)

@@ -28,6 +28,7 @@ from registry.selectors import schema_current_or_none
 from vocabulary import ledger_actions
 
 if TYPE_CHECKING:
+    # The engine's profile itself; ``ReferenceProfile`` above is the row that says where it is stored.
     from monitors.stats.profile import ReferenceProfile as EngineProfile
 
 
@@ -51,7 +52,7 @@ def reference_profile_for(version: ModelVersion) -> EngineProfile:
     """The stored profile for the version's reference under its current schema and today's
     profile code; built and stored first if there is none."""
     from monitors.stats.profile import PROFILE_CODE_VERSION
-    from monitors.stats.profile import ReferenceProfile as Engine
+    from monitors.stats.profile import ReferenceProfile as EngineProfile
 
     batch = reference_batch(version)
     schema = schema_current_or_none(version)
@@ -65,7 +66,7 @@ def reference_profile_for(version: ModelVersion) -> EngineProfile:
     ).first()
     if stored is not None:
         with open_stored(stored.storage_name) as handle:
-            return Engine.from_bytes(handle.read())
+            return EngineProfile.from_bytes(handle.read())
     return _build(batch, schema)
 
 

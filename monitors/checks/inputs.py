@@ -1,28 +1,39 @@
-"""Reading a run's inputs through the registry and the data plane, and rebuilding them exactly
-for a recompute."""
+"""Loading a run's inputs, once, into a frozen ``RunInputs``: through the registry and the data
+plane for a scheduled run, or, for a recompute, exactly what an earlier run read (``Pinned``),
+each stored file re-hashed against its recorded sha256.
+
+``run_inputs_load`` is the one entry point; the functions it calls are module attributes so that
+a test can stand in for one of them. What was read is noted in the ``RunJournal`` as each read
+succeeds, with the time it took; what cannot be read raises ``InputsUnavailable``.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from monitors.checks.context import InputsUnavailable, Pinned
+from monitors.checks.errors import InputsPurged, InputsUnavailable
+from monitors.checks.journal import RunJournal
 from monitors.checks.models import CheckRun
-from monitors.models import Batch, BatchKind
-from monitors.models import ReferenceProfile as ProfileRow
+from monitors.checks.pinned import Pinned
+from monitors.checks.run_inputs import RunInputs
+from monitors.models import Batch, BatchKind, ReferenceProfile
 from registry.models import FeatureSchema
 from vocabulary.drift_tests import DRIFT_TESTS, unknown_test_message
 
 if TYPE_CHECKING:
-    from monitors.checks.context import RunContext
-    from monitors.stats import DriftConfig, ReferenceProfile
+    # The engine's profile (arrays, bins, frequencies), not the ``ReferenceProfile`` row above
+    # that records where it is stored.
+    from monitors.stats import DriftConfig
+    from monitors.stats import ReferenceProfile as EngineProfile
 
 
 @dataclass(frozen=True)
 class ProfileRead:
-    profile: ReferenceProfile
+    profile: EngineProfile
     reference_sha256: str
     profile_sha256: str
 
@@ -34,6 +45,49 @@ class WindowRead:
     data_sha256s: tuple[str, ...]
     label_sha256s: tuple[str, ...]
     as_of_sequence: int
+
+
+def run_inputs_load(run: CheckRun, *, pinned: Pinned | None, journal: RunJournal) -> RunInputs:
+    """Read everything the run's stages need, in the order that lets a failure say the most:
+    seeds, schema and configuration, then the reference, then the window."""
+    seeds = dict(pinned.seeds if pinned else run.seeds)
+    journal.note_read(seeds=seeds)
+    with journal.timed("database_read"):
+        schema = schema_for(run, pinned=pinned)
+        journal.note_read(schema_id=schema.pk)
+        config, parameters = drift_config(run, schema, pinned=pinned)
+        journal.note_read(parameters=parameters)
+    profile = reference_profile(run, schema, pinned=pinned, journal=journal)
+    journal.note_read(
+        reference_sha256=profile.reference_sha256, reference_profile_sha256=profile.profile_sha256
+    )
+    read = window(run, profile.profile, pinned=pinned, journal=journal)
+    journal.note_read(
+        data_sha256s=list(read.data_sha256s),
+        label_sha256s=list(read.label_sha256s),
+        as_of_sequence=read.as_of_sequence,
+        n_rows=read.n_rows,
+    )
+    return RunInputs(
+        run_id=run.pk,
+        model_id=run.model_id,
+        version_id=run.version_id,
+        kind=run.kind,
+        window_start=run.window_start,
+        window_end=run.window_end,
+        schema_id=schema.pk,
+        drift_config=config,
+        parameters=MappingProxyType(parameters),
+        seeds=MappingProxyType(seeds),
+        profile=profile.profile,
+        reference_sha256=profile.reference_sha256,
+        reference_profile_sha256=profile.profile_sha256,
+        columns=MappingProxyType(read.columns),
+        n_rows=read.n_rows,
+        data_sha256s=read.data_sha256s,
+        label_sha256s=read.label_sha256s,
+        as_of_sequence=read.as_of_sequence,
+    )
 
 
 def schema_for(run: CheckRun, *, pinned: Pinned | None) -> FeatureSchema:
@@ -102,7 +156,7 @@ def config_from_dict(data: dict[str, Any]) -> DriftConfig:
 
 
 def reference_profile(
-    run: CheckRun, schema: FeatureSchema, *, pinned: Pinned | None, context: RunContext
+    run: CheckRun, schema: FeatureSchema, *, pinned: Pinned | None, journal: RunJournal
 ) -> ProfileRead:
     """The version's reference profile; for a recompute, the exact stored profile (and reference
     batch) the run recorded, their bytes checked against the recorded sha256."""
@@ -110,15 +164,15 @@ def reference_profile(
     from monitors.stats import ReferenceProfile as EngineProfile
 
     if pinned is not None:
-        return _pinned_profile(run, pinned, context)
-    with context.timed("storage_read"):
+        return _pinned_profile(run, pinned, journal)
+    with journal.timed("storage_read"):
         try:
             batch = reference_batch(run.version)
             profile = reference_profile_for(run.version)
         except ReferenceUnavailable as exc:
             raise InputsUnavailable(f"no reference to compare with: {exc}") from None
         stored = (
-            ProfileRow.objects.filter(
+            ReferenceProfile.objects.filter(
                 reference_sha256=batch.stored_sha256,
                 schema=schema,
                 code_version=profile.code_version,
@@ -132,7 +186,7 @@ def reference_profile(
     return ProfileRead(profile=profile, reference_sha256=batch.stored_sha256, profile_sha256=profile_sha)
 
 
-def _pinned_profile(run: CheckRun, pinned: Pinned, context: RunContext) -> ProfileRead:
+def _pinned_profile(run: CheckRun, pinned: Pinned, journal: RunJournal) -> ProfileRead:
     from monitors.stats import ReferenceProfile as EngineProfile
 
     reference = (
@@ -149,16 +203,20 @@ def _pinned_profile(run: CheckRun, pinned: Pinned, context: RunContext) -> Profi
         raise InputsUnavailable(f"the reference batch {pinned.reference_sha256} is no longer registered")
     if reference.purged_at is not None:
         raise InputsPurged("the reference batch", [reference])
-    row = ProfileRow.objects.filter(profile_sha256=pinned.reference_profile_sha256).order_by("-pk").first()
+    row = (
+        ReferenceProfile.objects.filter(profile_sha256=pinned.reference_profile_sha256)
+        .order_by("-pk")
+        .first()
+    )
     if row is None or row.purged_at is not None:
         raise InputsPurged("the reference profile", [reference])
-    with context.timed("storage_read"):
-        context.verify_stored(
+    with journal.timed("storage_read"):
+        journal.verify_stored(
             what=f"reference batch {reference.pk}",
             name=reference.storage_name,
             expected=reference.stored_sha256,
         )
-        data = context.verify_stored(
+        data = journal.verify_stored(
             what=f"reference profile {row.pk}", name=row.storage_name, expected=row.profile_sha256
         )
         profile = EngineProfile.from_bytes(data)
@@ -168,14 +226,14 @@ def _pinned_profile(run: CheckRun, pinned: Pinned, context: RunContext) -> Profi
 
 
 def window(
-    run: CheckRun, profile: ReferenceProfile, *, pinned: Pinned | None, context: RunContext
+    run: CheckRun, profile: EngineProfile, *, pinned: Pinned | None, journal: RunJournal
 ) -> WindowRead:
     """The version's production rows in [start, end), as of now (or, for a recompute, as of the
     ingest point the run recorded). Drift needs no labels; performance stages will ask for them."""
     from monitors.selectors import WindowInputsPurged, production_window
 
     names = [f.name for f in profile.features]
-    with context.timed("storage_read"):
+    with journal.timed("storage_read"):
         try:
             read = production_window(
                 model=run.model,
@@ -190,7 +248,7 @@ def window(
             raise InputsPurged("the window's production or label batches", _batches(exc.batch_ids)) from None
         if pinned is not None:
             for batch in Batch.objects.filter(pk__in=[*read.batch_ids, *read.label_batch_ids]).order_by("pk"):
-                context.verify_stored(
+                journal.verify_stored(
                     what=f"{batch.kind} batch {batch.pk}",
                     name=batch.storage_name,
                     expected=batch.stored_sha256,
@@ -207,12 +265,3 @@ def window(
 
 def _batches(ids: tuple[int, ...]) -> list[Batch]:
     return list(Batch.objects.filter(pk__in=ids).order_by("pk"))
-
-
-class InputsPurged(InputsUnavailable):
-    """Inputs a recompute (or a late check) needs were purged under retention."""
-
-    def __init__(self, what: str, batches: list[Batch]) -> None:
-        self.ledger_sequences = sorted({b.purge_ledger_sequence for b in batches if b.purge_ledger_sequence})
-        entries = ", ".join(f"#{s}" for s in self.ledger_sequences) or "(no purge entry recorded)"
-        super().__init__(f"{what} were purged under retention: see ledger entry {entries}")

@@ -27,7 +27,7 @@ import monitors.selectors
 import monitors.stats  # noqa: F401
 from monitors.checks.services.execute import TRANSIENT_ERRORS, check_run_execute
 from monitors.checks.services.reconcile import checks_reconcile
-from monitors.checks.services.schedule import fleet_sweep
+from monitors.checks.services.sweep import fleet_sweep
 
 _RETRY = {
     "autoretry_for": TRANSIENT_ERRORS,

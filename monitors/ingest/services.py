@@ -16,9 +16,8 @@ sender — the rule, column and row numbers of a refusal, never a data value.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,7 +52,11 @@ from vocabulary import ledger_actions
 
 logger = logging.getLogger(__name__)
 
-PAUSE_HOOK = "FLEETWATCH_TEST_PAUSE_BEFORE_COMMIT"
+# Called with the stored name once the batch's file is durable and before the transaction commits:
+# the one point where a crash leaves a file without a row (which the orphan sweep then removes).
+# Empty in production; the crash and concurrency tests install a pause here, in the child process
+# they start (tests/support/ingest_process.py), to kill or release an ingest at that point.
+BEFORE_COMMIT_HOOKS: list[Callable[[str], None]] = []
 
 
 @dataclass(frozen=True)
@@ -406,7 +409,8 @@ def _commit(
                 )
                 batch.save(update_fields=["label_summary"])
             stored_new = store_file(name, validated.path)
-            _pause_for_tests()
+            for hook in BEFORE_COMMIT_HOOKS:
+                hook(name)
             for label, rows in validated.unknown_versions.items():
                 InventoryException.objects.create(
                     kind=InventoryException.Kind.UNKNOWN_VERSION,
@@ -440,18 +444,6 @@ def _primary_schema(layout: BatchLayout, validated: Validated) -> FeatureSchema 
         return next(iter(layout.schemas.values()))
     busiest = max(layout.schemas, key=lambda label: validated.versions.get(label, 0))
     return layout.schemas[busiest]
-
-
-def _pause_for_tests() -> None:
-    """Test hook: announce ``<path>.paused`` and wait for ``<path>`` to appear (the crash and
-    concurrency tests kill or release the process here, between the file write and the commit)."""
-    path = os.environ.get(PAUSE_HOOK)
-    if not path or not settings.FLEETWATCH_TEST_HOOKS:
-        return
-    Path(f"{path}.paused").touch()
-    deadline = time.monotonic() + 120
-    while not Path(path).exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
 
 
 def _accepted_payload(batch: Batch) -> dict[str, Any]:

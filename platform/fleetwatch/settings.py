@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "registry",
     "monitors",
     "monitors.checks",
+    "simulation",
 ]
 
 MIDDLEWARE = [
@@ -86,12 +87,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite cannot enforce "nulls not distinct" uniqueness (tier-default plans, batches); PostgreSQL,
 # the production database, does. Say so once here instead of on every command.
 SILENCED_SYSTEM_CHECKS = ["models.W047"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
-
-# Test hooks (a pause between an ingest's file write and its commit, for the crash tests) act
-# only when this is on, and never in production.
-FLEETWATCH_TEST_HOOKS = envbool("FLEETWATCH_TEST_HOOKS", "false")
-if PRODUCTION and FLEETWATCH_TEST_HOOKS:
-    raise ImproperlyConfigured("FLEETWATCH_TEST_HOOKS=true is refused when FLEETWATCH_ENV=production")
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -70,13 +70,15 @@ def test_typed_helpers_accept_only_their_spellings(monkeypatch):
         envint("X_NUM", "0", minimum=0)
 
 
-def test_test_hooks_are_refused_in_production(tmp_path):
+def test_the_application_installs_no_hook_between_an_ingests_file_write_and_its_commit(tmp_path):
+    """Only the crash tests' child process (tests/support/ingest_process.py) pauses an ingest there;
+    every app loaded as production loads them leaves the hook list empty."""
     production = {
         "FLEETWATCH_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "fleetwatch.bank.example",
-        "FLEETWATCH_TEST_HOOKS": "true",
     }
-    result = _manage("check", env_overrides=production, tmp_path=tmp_path)
-    assert result.returncode != 0
-    assert "FLEETWATCH_TEST_HOOKS=true is refused" in result.stderr
+    code = "from monitors.ingest.services import BEFORE_COMMIT_HOOKS; print(len(BEFORE_COMMIT_HOOKS))"
+    result = _manage("shell", "--no-imports", "-c", code, env_overrides=production, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"

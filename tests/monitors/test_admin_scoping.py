@@ -21,11 +21,11 @@ from django.urls import reverse
 
 from monitors.checks.models import CheckRun, EventCorrelation, RunKind, RunStatus
 from monitors.checks.services.execute import check_run_execute
-from monitors.checks.services.schedule import fleet_sweep, model_schedule
-from monitors.checks.synthetic import production_frame
+from monitors.checks.services.sweep import fleet_sweep, model_schedule
 from monitors.ingest import IngestRefusal, Rule, batch_ingest
 from monitors.models import Batch, InventoryException
 from registry.models import MonitoredModel
+from simulation.synthetic import production_frame
 from tests.monitors.checks.data import SERVING, ingest_reference, ingest_window
 from tests.monitors.checks.world import FEATURES, make_model
 from tests.registry.factories import ExternalEventFactory, RegistryWorld

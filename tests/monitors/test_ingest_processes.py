@@ -1,7 +1,7 @@
 """Real processes: an ingest killed with SIGKILL between its durable file write and its commit,
 and two ingests of overlapping record ids at the same moment. Each child runs ``manage.py
-ingest`` against the test database; ``FLEETWATCH_TEST_PAUSE_BEFORE_COMMIT`` holds it at the
-point between the write and the commit."""
+ingest`` against the test database; one that is to pause runs it through
+``tests.support.ingest_process``, which holds it at the point between the write and the commit."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from monitors.ingest.services import PAUSE_HOOK
 from monitors.models import Batch, RecordId
 from monitors.orphans import orphan_files_sweep
 from tests.monitors.dataplane import START, ingest, production_table, stored_files, write
 from tests.support import database
+from tests.support.ingest_process import paused_marker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres")]
 REPO = Path(__file__).resolve().parents[2]
@@ -28,11 +28,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _ingest_process(path: Path, storage_dir: Path, *, pause: Path | None = None) -> subprocess.Popen[str]:
     extra = {"FLEETWATCH_STORAGE_DIR": str(storage_dir), "FLEETWATCH_OPERATOR": "process-test"}
-    if pause is not None:
-        extra[PAUSE_HOOK] = str(pause)
-        extra["FLEETWATCH_TEST_HOOKS"] = "true"
+    command = ["ingest", "--model", "credit-pd", "--kind", "production", str(path)]
+    # the paused child stops before its commit until ``pause`` appears (tests/support/ingest_process.py)
+    entry = ["manage.py"] if pause is None else ["-m", "tests.support.ingest_process", str(pause)]
     return subprocess.Popen(
-        [sys.executable, "manage.py", "ingest", "--model", "credit-pd", "--kind", "production", str(path)],
+        [sys.executable, *entry, *command],
         cwd=REPO,
         env=database.subprocess_env(**extra),
         stdout=subprocess.PIPE,
@@ -58,7 +58,7 @@ def test_an_ingest_killed_between_file_write_and_commit_can_be_posted_again_and_
     path = write(production_table(200), tmp_path / "batch")
     pause = tmp_path / "release"
     child = _ingest_process(path, storage_dir, pause=pause)
-    _wait_for(Path(f"{pause}.paused").exists, "the pause before commit", child)
+    _wait_for(paused_marker(pause).exists, "the pause before commit", child)
 
     written = stored_files(storage_dir)
     assert len(written) == 1 and written[0].suffix == ".parquet"  # durable: fsynced and linked in place
@@ -91,7 +91,7 @@ def test_of_two_ingests_with_overlapping_record_ids_at_the_same_moment_the_secon
     pause = tmp_path / "release-first"
 
     a = _ingest_process(first, storage_dir, pause=pause)
-    _wait_for(Path(f"{pause}.paused").exists, "the first ingest to reach its commit", a)
+    _wait_for(paused_marker(pause).exists, "the first ingest to reach its commit", a)
     b = _ingest_process(second, storage_dir)
     _wait_for(lambda: _waiting_on_the_ingest_lock() >= 1, "the second ingest to wait for the first", b)
     pause.touch()

@@ -13,7 +13,6 @@ from django.core.management.base import CommandError
 from audit.ledger.models import LedgerEntry
 from registry.documents.export import model_export
 from registry.documents.yaml_lines import dump_yaml
-from registry.fleet_seed import EXCEPTION_MODEL, seed_fleet
 from registry.models import (
     FeatureSchema,
     ModelVersion,
@@ -23,6 +22,7 @@ from registry.models import (
     RetrainingPolicy,
 )
 from registry.services import model_apply
+from simulation.fleet_seed import EXCEPTION_MODEL, seed_fleet
 from tests.registry.factories import version_document
 
 pytestmark = pytest.mark.django_db

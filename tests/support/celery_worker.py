@@ -89,8 +89,9 @@ def _wait_ready(app: Celery, process: subprocess.Popen[str], timeout: float) -> 
         try:
             replies = app.control.ping(timeout=1.0)
         except (OSError, RedisError, OperationalError):
-            # the broker is restarting or dropped a pooled connection: not ready yet, ask again
-            app.pool.force_close_all()
+            # the broker is restarting or dropped a pooled connection: not ready yet; ask again
+            # with a fresh client (a closed pool refuses every later acquire)
+            app = client_app(app.conf.broker_url)
             time.sleep(0.2)
             continue
         if replies:

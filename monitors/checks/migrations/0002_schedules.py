@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from monitors.checks.schedules import schedules_install
+    from monitors.checks.beat_schedules import schedules_install
 
     schedules_install(
         PeriodicTask=apps.get_model("django_celery_beat", "PeriodicTask"),

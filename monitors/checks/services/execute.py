@@ -14,6 +14,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -21,6 +22,9 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 from django.utils import timezone
 
 from audit.ledger import record
+from monitors.checks import inputs as loader
+from monitors.checks.errors import InputsUnavailable
+from monitors.checks.journal import RunJournal
 from monitors.checks.models import (
     CheckRun,
     EventCorrelation,
@@ -31,9 +35,11 @@ from monitors.checks.models import (
     StageRecord,
     StageStatus,
 )
+from monitors.checks.pinned import Pinned
 from monitors.checks.services.claim import Claim, Refusal, check_run_claim, check_run_release
 from monitors.checks.services.provenance import code_version, library_versions
-from monitors.checks.stages.base import StageOutcome
+from monitors.checks.stages import playbook_for
+from monitors.checks.stages.base import StageOutcome, headline_merged
 from vocabulary import ledger_actions
 
 logger = logging.getLogger(__name__)
@@ -145,13 +151,14 @@ def _log_timings(run_id: int, attempt: int, timings: dict[str, float], total: fl
     )
 
 
-def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> ComputedRun:
+def run_playbook(run: CheckRun, *, pinned: Pinned | None = None, strict: bool = False) -> ComputedRun:
     """Walk the stages for the run's kind. ``pinned`` (from ``recompute``) fixes the exact inputs
     and parameters to read instead of what the window holds now; ``strict`` lets unavailable
-    inputs raise instead of failing the run."""
-    from monitors.checks.context import InputsUnavailable, RunContext
-    from monitors.checks.stages import playbook_for
+    inputs raise instead of failing the run.
 
+    The inputs are loaded once into a frozen ``RunInputs``; each stage gets them and a read-only
+    view of the outcomes before it, and the run's headline columns are what the stages' headlines
+    add up to."""
     stages = playbook_for(run.kind)
     base_fields: dict[str, Any] = {"code_version": code_version(), "library_versions": library_versions()}
     if not stages:
@@ -165,10 +172,10 @@ def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> 
             ),
         )
 
-    context = RunContext(run, pinned=pinned)
-    computed = ComputedRun(status=RunStatus.SUCCEEDED)
+    journal = RunJournal()
+    computed = ComputedRun(status=RunStatus.SUCCEEDED, timings=journal.timings)
     try:
-        context.prepare()
+        inputs = loader.run_inputs_load(run, pinned=pinned, journal=journal)
     except TRANSIENT_ERRORS + INTERRUPTIONS:
         raise
     except Exception as exc:
@@ -180,27 +187,30 @@ def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> 
             logger.exception("run %s: reading its inputs failed", run.pk)
         reason = str(exc) if isinstance(exc, InputsUnavailable) else f"{type(exc).__name__}: {exc}"
         computed.status, computed.reason = RunStatus.FAILED, reason
-        computed.fields = {**base_fields, **context.provenance()}
-        computed.timings = context.timings
+        computed.fields = {**base_fields, **_provenance(journal)}
         return computed
 
+    outcomes: dict[str, StageOutcome] = {}
+    headline: dict[str, Any] = {}
     for stage in stages:
         started = time.perf_counter()
         try:
-            outcome = stage.run(context)
+            outcome = stage.run(inputs, MappingProxyType(dict(outcomes)))
+            with_this = headline_merged(headline, stage.name, outcome.headline)
         except TRANSIENT_ERRORS + INTERRUPTIONS:
             raise
         except Exception as exc:
             # A bug or bad data: recorded on the stage and the run, never retried.
             logger.exception("run %s: stage %s failed", run.pk, stage.name)
-            outcome = StageOutcome(
-                status=StageStatus.FAILED,
-                reason=f"{type(exc).__name__}: {exc}",
-                findings={"traceback_tail": traceback.format_exc(limit=-3)[-2000:]},
+            outcome = StageOutcome.failed(
+                f"{type(exc).__name__}: {exc}", traceback_tail=traceback.format_exc(limit=-3)[-2000:]
             )
+            with_this = headline
         duration = (time.perf_counter() - started) * 1000
-        context.outcomes[stage.name] = outcome
+        outcomes[stage.name] = outcome
+        headline = with_this
         computed.stages.append(StageRun(stage.name, outcome, duration))
+    journal.add_time("statistics", inputs.derived.seconds)
 
     failed = [s.name for s in computed.stages if s.outcome.status == StageStatus.FAILED]
     if failed:
@@ -208,10 +218,16 @@ def run_playbook(run: CheckRun, *, pinned: Any = None, strict: bool = False) -> 
         computed.reason = "stage(s) failed: " + ", ".join(
             f"{s.name} ({s.outcome.reason})" for s in computed.stages if s.name in failed
         )
-    computed.fields = {**base_fields, **context.provenance(), **context.headline()}
-    computed.timings = context.timings
-    computed.integrity_errors = list(context.integrity_errors)
+    computed.fields = {**base_fields, **_provenance(journal), **headline}
+    computed.integrity_errors = list(journal.integrity_errors)
     return computed
+
+
+def _provenance(journal: RunJournal) -> dict[str, Any]:
+    """What the run row records about its inputs: everything read before reading stopped."""
+    from monitors.stats import STATS_CODE_VERSION
+
+    return {"stats_code_version": STATS_CODE_VERSION, "parameters": {}, **journal.read}
 
 
 def check_run_commit(

@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.ledger import record
-from monitors.checks.context import InputsUnavailable, Pinned
+from monitors.checks.errors import InputsPurged, InputsUnavailable
 from monitors.checks.models import (
     FINAL_STATUSES,
     CheckRun,
@@ -33,6 +33,7 @@ from monitors.checks.models import (
     RunStatus,
     StageRecord,
 )
+from monitors.checks.pinned import Pinned
 from monitors.checks.services.claim import Claim
 from monitors.checks.services.execute import ComputedRun, check_run_commit, run_playbook
 from vocabulary import ledger_actions
@@ -47,6 +48,7 @@ _RUN_FIELDS = (
     "n_rows",
     "drift_share",
     "drift_detected",
+    "summary",
     "code_version",
     "stats_code_version",
     "library_versions",
@@ -82,8 +84,6 @@ class RecomputeReport:
 
 
 def check_run_recompute(*, run_id: int, now: datetime | None = None) -> RecomputeReport:
-    from monitors.checks.inputs import InputsPurged
-
     now = now or timezone.now()
     original = CheckRun.objects.select_related("model", "version", "plan", "policy").filter(pk=run_id).first()
     if original is None:
@@ -92,16 +92,7 @@ def check_run_recompute(*, run_id: int, now: datetime | None = None) -> Recomput
         raise NotRecomputable(
             f"run #{run_id} is {original.status}: only a run that was checked can be recomputed"
         )
-    pinned = Pinned(
-        data_sha256s=tuple(original.data_sha256s),
-        label_sha256s=tuple(original.label_sha256s),
-        as_of_sequence=original.as_of_sequence,
-        reference_sha256=original.reference_sha256,
-        reference_profile_sha256=original.reference_profile_sha256,
-        parameters=dict(original.parameters),
-        seeds=dict(original.seeds),
-        schema_id=original.schema_id,
-    )
+    pinned = Pinned.of_run(original)
 
     draft = CheckRun(
         model=original.model,

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from audit.ledger import record
+from monitors.checks.due import due_of, missed_horizon
 from monitors.checks.models import CheckRun, RunStatus
 from monitors.checks.services.dispatch import Dispatch, dispatch_on_commit, enqueue_run
-from monitors.checks.services.schedule import missed_horizon
 from vocabulary import ledger_actions
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def checks_reconcile(
 
     for run in candidates:
         with transaction.atomic():
-            if now > run.deadline + horizon:
+            if due_of(run).missed(now, horizon=horizon):
                 if _mark_missed(run, now=now, horizon=horizon):
                     report.missed.append(run.pk)
                 continue

@@ -1,8 +1,10 @@
 """The triage playbook, as lists of stages per run kind, run in order.
 
-Stages that need statistics not written yet (validating the evaluation, multivariate drift,
-performance, concept drift, label shift) are absent, never faked: a kind with no stage yet
-(``performance``, today) ends its runs ``skipped`` with that reason.
+Each stage is a module exposing an object with a ``name`` and ``run(inputs, earlier)`` (see
+``base.Stage``); adding one is that module plus its line below. Stages that need statistics not
+written yet (validating the evaluation, multivariate drift, performance, concept drift, label
+shift) are absent, never faked: a kind with no stage yet (``performance``, today) ends its runs
+``skipped`` with that reason.
 """
 
 from __future__ import annotations

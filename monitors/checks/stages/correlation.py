@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, ClassVar
 from django.db.models import Count, Q
 
 from monitors.checks.models import EventCorrelation, StageStatus
-from monitors.checks.stages.base import StageOutcome
+from monitors.checks.stages.base import Earlier, StageOutcome
 from registry.models import ExternalEvent
 
 if TYPE_CHECKING:
-    from monitors.checks.context import RunContext
+    from monitors.checks.run_inputs import RunInputs
 
 STAGE = "event_correlation"
 
@@ -32,12 +32,12 @@ def events_overlapping(*, model_id: int, start: object, end: object) -> list[Ext
 class EventCorrelationStage:
     name: ClassVar[str] = STAGE
 
-    def run(self, context: RunContext) -> StageOutcome:
-        run = context.run
-        with context.timed("database_read"):
-            events = events_overlapping(model_id=run.model_id, start=run.window_start, end=run.window_end)
-        drift = context.outcomes.get("univariate_drift")
-        quality = context.outcomes.get("data_quality")
+    def run(self, inputs: RunInputs, earlier: Earlier) -> StageOutcome:
+        events = events_overlapping(
+            model_id=inputs.model_id, start=inputs.window_start, end=inputs.window_end
+        )
+        drift = earlier.get("univariate_drift")
+        quality = earlier.get("data_quality")
         drifted = list(drift.findings.get("drifted_features", [])) if drift else []
         flagged = list(quality.findings.get("flagged_columns", [])) if quality else []
 
@@ -66,4 +66,4 @@ class EventCorrelationStage:
             "notes": [r.note for r in rows],
             "unexplained_findings": bool((drifted or flagged) and not events),
         }
-        return StageOutcome(status=StageStatus.SUCCEEDED, findings=findings, event_correlations=rows)
+        return StageOutcome(status=StageStatus.SUCCEEDED, findings=findings, event_correlations=tuple(rows))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from monitors.checks.models import MetricResult, StageStatus
-from monitors.checks.stages.base import StageOutcome
+from monitors.checks.stages.base import Earlier, StageOutcome
 
 if TYPE_CHECKING:
-    from monitors.checks.context import RunContext
+    from monitors.checks.run_inputs import RunInputs
 
 STAGE = "data_quality"
 
@@ -17,8 +17,8 @@ STAGE = "data_quality"
 class DataQualityStage:
     name: ClassVar[str] = STAGE
 
-    def run(self, context: RunContext) -> StageOutcome:
-        result = context.univariate()
+    def run(self, inputs: RunInputs, earlier: Earlier) -> StageOutcome:
+        result = inputs.univariate()
         metrics: list[MetricResult] = []
         flagged: dict[str, list[str]] = {}
         for quality in result.data_quality:
@@ -75,4 +75,9 @@ class DataQualityStage:
             "row_count": {"n_rows": rows.n_rows, "expected_rows": rows.expected_rows, "passed": rows.passed},
             "passed": not flagged and rows.passed is not False,
         }
-        return StageOutcome(status=StageStatus.SUCCEEDED, findings=findings, metric_results=metrics)
+        return StageOutcome(
+            status=StageStatus.SUCCEEDED,
+            findings=findings,
+            metric_results=tuple(metrics),
+            headline={"summary": {"n_rows": inputs.n_rows}},
+        )

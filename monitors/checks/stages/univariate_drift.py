@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from monitors.checks.models import FeatureResult, MetricResult, StageStatus
-from monitors.checks.stages.base import StageOutcome
+from monitors.checks.stages.base import Earlier, StageOutcome
 
 if TYPE_CHECKING:
-    from monitors.checks.context import RunContext
+    from monitors.checks.run_inputs import RunInputs
     from monitors.stats import FeatureDriftResult
 
 STAGE = "univariate_drift"
@@ -46,18 +46,17 @@ def feature_row(
 class UnivariateDriftStage:
     name: ClassVar[str] = STAGE
 
-    def run(self, context: RunContext) -> StageOutcome:
-        minimum = int(context.parameters.get("min_sample_size") or 0)
-        if context.n_rows < minimum:
+    def run(self, inputs: RunInputs, earlier: Earlier) -> StageOutcome:
+        minimum = inputs.min_sample_size
+        if inputs.n_rows < minimum:
             return StageOutcome.skipped(
-                f"the window has {context.n_rows} rows; the plan needs at least {minimum} "
+                f"the window has {inputs.n_rows} rows; the plan needs at least {minimum} "
                 "(min_sample_size) before a drift test means anything",
-                n_rows=context.n_rows,
+                n_rows=inputs.n_rows,
                 min_sample_size=minimum,
             )
-        result = context.univariate()
-        schema = context.profile.schema if context.profile else None
-        importance = {f.name: f.importance for f in schema.features} if schema else {}
+        result = inputs.univariate()
+        importance = {f.name: f.importance for f in inputs.schema.features}
         rows = [feature_row(r, importance=importance.get(r.feature)) for r in result.features]
         segments_drifted = []
         for segment in result.segments:
@@ -94,6 +93,19 @@ class UnivariateDriftStage:
             "n_features": share.n_features,
             "n_skipped": share.n_skipped,
         }
+        headline = {
+            "drift_share": share.share,
+            "drift_detected": share.drifted,
+            "summary": {
+                "drifted_features": list(share.drifted_features),
+                "n_features": share.n_features,
+                "n_skipped": share.n_skipped,
+            },
+        }
         return StageOutcome(
-            status=StageStatus.SUCCEEDED, findings=findings, feature_results=rows, metric_results=metrics
+            status=StageStatus.SUCCEEDED,
+            findings=findings,
+            feature_results=tuple(rows),
+            metric_results=tuple(metrics),
+            headline=headline,
         )

@@ -10,10 +10,10 @@ import pandas as pd
 from django.conf import settings
 
 from audit.ledger.context import Actor
-from monitors.checks.synthetic import production_frame, reference_frame
 from monitors.ingest.services import batch_ingest
 from monitors.models import Batch
 from registry.models import MonitoredModel
+from simulation.synthetic import production_frame, reference_frame
 from tests.monitors.checks.world import FEATURES, WINDOW_ROWS, champion
 
 SERVING = Actor("service", "serving", "serving-stack")

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from audit.ledger.models import LedgerEntry
 from monitors.checks.models import CheckRun, RunKind, RunStatus
 from monitors.checks.services.execute import check_run_execute
-from monitors.checks.services.schedule import fleet_sweep
+from monitors.checks.services.sweep import fleet_sweep
 from tests.monitors.checks.data import ingest_reference, ingest_window
 from tests.monitors.checks.world import make_model
 

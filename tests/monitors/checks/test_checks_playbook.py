@@ -9,8 +9,8 @@ from scipy import stats
 from audit.ledger.models import LedgerEntry
 from monitors.checks.models import CheckRun, FeatureResult, MetricResult, RunKind, StageRecord
 from monitors.checks.services.execute import check_run_execute
-from monitors.checks.services.schedule import fleet_sweep
-from monitors.checks.synthetic import production_frame, reference_frame
+from monitors.checks.services.sweep import fleet_sweep
+from simulation.synthetic import production_frame, reference_frame
 from tests.monitors.checks.data import ingest_reference, ingest_window
 from tests.monitors.checks.world import FEATURES, WINDOW_ROWS, make_model
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from audit.ledger.models import LedgerEntry
 from monitors.checks.models import CheckRun, FeatureResult, RunKind
 from monitors.checks.services.execute import check_run_execute
-from monitors.checks.services.schedule import fleet_sweep
+from monitors.checks.services.sweep import fleet_sweep
 from monitors.retention import retention_purge
 from monitors.stats import ks as ks_module
 from tests.monitors.checks.data import ingest_reference, ingest_window

@@ -9,7 +9,7 @@ from monitors.checks.models import CheckRun, RunKind, RunStatus
 from monitors.checks.services.claim import Claim, Refusal, check_run_claim
 from monitors.checks.services.execute import ComputedRun, check_run_commit
 from monitors.checks.services.reconcile import checks_reconcile
-from monitors.checks.services.schedule import fleet_sweep
+from monitors.checks.services.sweep import fleet_sweep
 from registry.documents.export import model_export
 from registry.services import model_apply
 from tests.monitors.checks.world import make_model

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
 from audit.ledger.models import LedgerEntry
-from monitors.checks.schedules import RECONCILE_NAME, SWEEP_NAME
+from monitors.checks.beat_schedules import RECONCILE_NAME, SWEEP_NAME
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -96,7 +96,7 @@ def test_the_admin_lists_runs_read_only(admin_client):
     from datetime import UTC, datetime
 
     from monitors.checks.models import CheckRun
-    from monitors.checks.services.schedule import fleet_sweep
+    from monitors.checks.services.sweep import fleet_sweep
 
     fleet_sweep(now=datetime(2025, 1, 2, 1, tzinfo=UTC), dispatch=None)
     run = CheckRun.objects.first()

@@ -24,7 +24,7 @@ from django.utils import timezone
 from audit.ledger.models import LedgerEntry
 from monitors.checks.models import CheckRun, FeatureResult, MetricResult, RunKind, RunStatus, StageRecord
 from monitors.checks.services.reconcile import checks_reconcile
-from monitors.checks.services.schedule import fleet_sweep
+from monitors.checks.services.sweep import fleet_sweep
 from tests.monitors.checks.data import ingest_reference, ingest_window
 from tests.monitors.checks.world import WINDOW_ROWS, make_model
 from tests.support import database

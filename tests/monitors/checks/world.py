@@ -19,11 +19,11 @@ from typing import Any
 
 from django.contrib.auth.models import Group, User
 
-from monitors.checks.synthetic import Feature
 from registry import selectors, strictness
 from registry.documents.export import plan_content
 from registry.models import ModelVersion, MonitoredModel, VersionRole
 from registry.services import model_apply
+from simulation.synthetic import Feature
 from tests.registry.factories import RegistryWorld, version_document
 
 FEATURES = [

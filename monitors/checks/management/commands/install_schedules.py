@@ -8,7 +8,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from audit.ledger import record
 from audit.ledger.commands import OperatorCommand
-from monitors.checks.schedules import schedules_install
+from monitors.checks.beat_schedules import schedules_install
 from vocabulary import ledger_actions
 
 

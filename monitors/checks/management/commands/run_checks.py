@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.ledger.commands import OperatorCommand
 from monitors.checks.models import CheckRun, RunKind, RunOrigin, RunStatus
 from monitors.checks.services.execute import check_run_execute
-from monitors.checks.services.schedule import SweepReport, model_schedule
+from monitors.checks.services.sweep import SweepReport, model_schedule
 from registry.models import MonitoredModel
 
 

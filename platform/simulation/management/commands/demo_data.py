@@ -1,3 +1,5 @@
+"""``manage.py demo_data [--days 3]``: generated reference and production traffic for the demo fleet."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +9,7 @@ from django.utils import timezone
 
 from audit.ledger.commands import OperatorCommand
 from audit.ledger.context import current_actor
-from monitors.checks.demo import demo_data_ingest
+from simulation.demo_data import demo_data_ingest
 
 
 class Command(OperatorCommand):

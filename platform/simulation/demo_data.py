@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from audit.ledger import Actor
-from monitors.checks.synthetic import feature_columns
 from monitors.ingest.errors import IngestRefusal
 from monitors.ingest.services import batch_ingest
 from monitors.schemas import version_column
 from registry.models import FeatureSchema, ModelVersion, MonitoredModel, TaskType
 from registry.selectors import production_versions, schema_current_or_none
+from simulation.synthetic import feature_columns
 
 
 @dataclass

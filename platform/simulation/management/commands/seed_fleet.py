@@ -8,9 +8,9 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from audit.ledger.commands import OperatorCommand
-from registry.fleet_seed import seed_fleet
 from registry.management.commands._document_errors import bad_input
 from registry.services import RegistryPermissionDenied, RegistryValidationError
+from simulation.fleet_seed import seed_fleet
 
 
 class Command(OperatorCommand):

@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from audit.ledger.models import LedgerEntry
-from registry.fleet_seed import DOMAINS
 from registry.models import MonitoredModel, MonitoringPlan, RetrainingPolicy
 from registry.selectors import champion, plan_in_force, policy_in_force, schema_current
 from registry.strictness import plan_loosenings, policy_loosenings
+from simulation.fleet_seed import DOMAINS
 from vocabulary.roles import AUDITOR, MODEL_OWNER, MODEL_RISK
 
 pytestmark = pytest.mark.django_db

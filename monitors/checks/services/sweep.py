@@ -4,8 +4,9 @@ For every production version of every model, and for each kind, the windows of t
 that closed since the newest window already recorded are due — for ``performance`` only once the
 plan's label maturity has passed. They are written oldest first, so that after an outage the next
 sweep catches up in order. A window whose deadline (due time + the plan's grace) has passed is
-flagged late; one past the missed horizon is recorded as ``missed`` instead of being checked.
-Every row goes to the ledger: a gap is never silent.
+flagged late; one past the missed horizon is recorded as ``missed`` instead of being checked
+(when a window is due and late: ``monitors.checks.due``). Every row goes to the ledger: a gap is
+never silent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 
 from audit.ledger import record
+from monitors.checks.due import due_for, maturity_for, missed_horizon
 from monitors.checks.models import CheckRun, RunKind, RunOrigin, RunStatus
 from monitors.checks.services.dispatch import Dispatch, dispatch_on_commit, enqueue_run
 from monitors.checks.windows import Window, WindowGrid
@@ -54,10 +56,6 @@ class SweepReport:
         }
 
 
-def missed_horizon() -> timedelta:
-    return timedelta(hours=settings.FLEETWATCH_CHECK_MISSED_HORIZON_HOURS)
-
-
 def run_seed(*, version_id: int, kind: str, window: Window) -> int:
     """A seed derived from the run's key alone, so a recompute (same key) draws the same numbers."""
     key = f"{version_id}|{kind}|{window.start.isoformat()}|{window.end.isoformat()}".encode()
@@ -67,12 +65,6 @@ def run_seed(*, version_id: int, kind: str, window: Window) -> int:
 def grid_for(plan: MonitoringPlan, kind: str) -> WindowGrid:
     days = plan.drift_window_days if kind == RunKind.DRIFT else plan.performance_window_days
     return WindowGrid(length_days=days, alignment=plan.window_alignment, time_zone=plan.time_zone)
-
-
-def maturity_for(plan: MonitoringPlan, kind: str) -> timedelta:
-    if kind == RunKind.PERFORMANCE:
-        return timedelta(days=plan.label_maturity_days)
-    return timedelta(0)
 
 
 def fleet_sweep(
@@ -137,7 +129,6 @@ def model_schedule(
             )
         return report
     policy = registry.policy_in_force(model)
-    grace = timedelta(hours=plan.grace_hours)
 
     with transaction.atomic():
         created: list[CheckRun] = []
@@ -149,7 +140,6 @@ def model_schedule(
                     kind=kind,
                     plan=plan,
                     policy=policy,
-                    grace=grace,
                     now=now,
                     horizon=horizon,
                     origin=origin,
@@ -174,7 +164,6 @@ def _schedule_series(
     kind: str,
     plan: MonitoringPlan,
     policy: RetrainingPolicy | None,
-    grace: timedelta,
     now: datetime,
     horizon: timedelta,
     origin: str,
@@ -216,9 +205,8 @@ def _schedule_series(
         previous = latest.get((window.start, window.end))
         if previous is not None and (previous.status != RunStatus.MISSED or not explicit):
             continue  # already checked or on its way; a missed window is redone only on request
-        due = window.end + maturity
-        deadline = due + grace
-        missed = previous is None and not explicit and now > deadline + horizon
+        due = due_for(plan, kind, window)
+        missed = previous is None and not explicit and due.missed(now, horizon=horizon)
         run = CheckRun(
             model=model,
             version=version,
@@ -231,13 +219,13 @@ def _schedule_series(
             status=RunStatus.MISSED if missed else RunStatus.SCHEDULED,
             status_reason=(
                 f"not checked within {horizon.total_seconds() / 3600:g} h of its deadline "
-                f"{deadline.isoformat()}"
+                f"{due.deadline.isoformat()}"
                 if missed
                 else ""
             ),
-            late=now > deadline,
-            due_at=due,
-            deadline=deadline,
+            late=due.late(now),
+            due_at=due.due_at,
+            deadline=due.deadline,
             scheduled_at=now,
             enqueued_at=now if enqueue and not missed else None,
             finished_at=now if missed else None,
