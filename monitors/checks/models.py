@@ -90,6 +90,11 @@ class CheckRun(models.Model):
     label_sha256s = models.JSONField(default=list, blank=True, help_text="label batches read")
     reference_sha256 = models.CharField(max_length=64, blank=True)
     reference_profile_sha256 = models.CharField(max_length=64, blank=True)
+    reference_artefact_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="the reference artefact read (row-aligned subsample, holdout rows, distributions)",
+    )
     n_rows = models.PositiveIntegerField(null=True, blank=True)
 
     # What produced it.
