@@ -1,6 +1,6 @@
 """The data plane: batches of reference, production and label data, the record ids that make
-them unique per model, labels waiting for or joined to their records, reference profiles, and
-the inventory exceptions that reconciliation lists.
+them unique per model, labels waiting for or joined to their records, reference profiles and
+artefacts (with the state fitted from them), and the inventory exceptions that reconciliation lists.
 
 The rows hold hashes, counts and where a file is stored; the data itself is Parquet in the
 ``batches`` storage, and is what retention purges. A batch row exists only once its file is
@@ -193,6 +193,67 @@ class ReferenceProfile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.reference_sha256[:12]} (schema {self.schema_id}, code {self.code_version})"
+
+
+class ReferenceArtefact(models.Model):
+    """Where the reference artefact of a reference batch is stored, and its sha256; one per
+    (reference Parquet, schema version, artefact code version).
+
+    The artefact is the engine's ``monitors.stats.reference_artefact.ReferenceArtefact``: a
+    seeded, row-aligned subsample, the outcome distributions and every holdout row's target,
+    prediction and scores. It always holds raw values, so it is purged with its reference."""
+
+    batch = models.ForeignKey(Batch, models.PROTECT, related_name="artefacts")
+    reference_sha256 = models.CharField(max_length=64)
+    schema = models.ForeignKey(FeatureSchema, models.PROTECT, related_name="+")
+    code_version = models.CharField(max_length=32)
+    settings = models.JSONField(
+        default=dict, blank=True, help_text="subsample rows, holdout cap and seed it was built with"
+    )
+    storage_name = models.CharField(max_length=255)
+    artefact_sha256 = models.CharField(max_length=64)
+    artefact_bytes = models.PositiveBigIntegerField()
+    holdout_rows = models.PositiveBigIntegerField(help_text="holdout rows in the reference")
+    holdout_sampled = models.BooleanField(help_text="over the holdout cap: a seeded sample is kept")
+    created_at = models.DateTimeField(auto_now_add=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=("reference_sha256", "schema", "code_version"), name="monitors_artefact_key_unique"
+            ),
+        )
+        indexes = (models.Index(fields=("artefact_sha256",), name="monitors_artefact_sha_idx"),)
+
+    def __str__(self) -> str:
+        return f"artefact of {self.reference_sha256[:12]} (schema {self.schema_id}, code {self.code_version})"
+
+
+class FittedState(models.Model):
+    """A fitted thing (scaler, encoder, calibrator, PCA) computed from one reference artefact,
+    stored as parameters (npz + JSON, no pickle) once per (artefact sha256, fitter, version), so
+    that it is fitted once per reference and never per night. Purged with its artefact."""
+
+    artefact = models.ForeignKey(ReferenceArtefact, models.PROTECT, related_name="fitted_states")
+    artefact_sha256 = models.CharField(max_length=64)
+    fitter = models.CharField(max_length=100)
+    fitter_version = models.CharField(max_length=32)
+    storage_name = models.CharField(max_length=255)
+    state_sha256 = models.CharField(max_length=64)
+    state_bytes = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=("artefact_sha256", "fitter", "fitter_version"), name="monitors_fitted_key_unique"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.fitter} v{self.fitter_version} of artefact {self.artefact_sha256[:12]}"
 
 
 class IngestLimits(models.Model):

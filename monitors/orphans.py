@@ -1,4 +1,5 @@
-"""Orphans: stored files no batch or profile row points at, and labels whose record never came.
+"""Orphans: stored files no batch, profile, artefact or fitted-state row points at, and labels
+whose record never came.
 
 A file without a row is what a crash between the durable write and the commit leaves behind
 (or a purge that stopped half-way). It is removed once older than the grace period, which must
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from audit.ledger import record
 from monitors.locks import model_lock
-from monitors.models import Batch, Label, ReferenceProfile
+from monitors.models import Batch, FittedState, Label, ReferenceArtefact, ReferenceProfile
 from monitors.storage import DATA_PREFIXES, delete_stored, stored_age, walk_stored
 from registry.models import MonitoredModel
 from vocabulary import ledger_actions
@@ -38,6 +39,8 @@ def _referenced(name: str) -> bool:
     return (
         Batch.objects.filter(storage_name=name, purged_at__isnull=True).exists()
         or ReferenceProfile.objects.filter(storage_name=name, purged_at__isnull=True).exists()
+        or ReferenceArtefact.objects.filter(storage_name=name, purged_at__isnull=True).exists()
+        or FittedState.objects.filter(storage_name=name, purged_at__isnull=True).exists()
     )
 
 
@@ -59,9 +62,8 @@ def orphan_files_sweep(
     grace = grace if grace is not None else timedelta(hours=settings.FLEETWATCH_ORPHAN_GRACE_HOURS)
     now = now or timezone.now()
     live = set(Batch.objects.filter(purged_at__isnull=True).values_list("storage_name", flat=True))
-    live |= set(
-        ReferenceProfile.objects.filter(purged_at__isnull=True).values_list("storage_name", flat=True)
-    )
+    for kept in (ReferenceProfile, ReferenceArtefact, FittedState):
+        live |= set(kept.objects.filter(purged_at__isnull=True).values_list("storage_name", flat=True))
     deleted: list[str] = []
     young: list[str] = []
     for prefix in DATA_PREFIXES:

@@ -2,7 +2,9 @@
 
 Purged: the stored Parquet of production and label batches older than the period, references
 of versions retired longer than the period, the reference profiles that hold raw values (sorted
-columns, category labels), and the record-id and label rows of purged batches. Kept: every batch
+columns, category labels), the reference artefacts of purged references (subsample and holdout
+rows, always raw) with every state fitted from them, and the record-id and label rows of purged
+batches. Kept: every batch
 row with both hashes and its counts, profiles without raw values, check results, the ledger.
 A model under legal hold is never purged. Each purge is one ledger entry per model.
 """
@@ -18,7 +20,15 @@ from django.utils import timezone
 
 from audit.ledger import record
 from monitors.locks import model_lock
-from monitors.models import Batch, BatchKind, Label, RecordId, ReferenceProfile
+from monitors.models import (
+    Batch,
+    BatchKind,
+    FittedState,
+    Label,
+    RecordId,
+    ReferenceArtefact,
+    ReferenceProfile,
+)
 from monitors.storage import delete_stored
 from registry.models import LifecycleStatus, MonitoredModel
 from vocabulary import ledger_actions
@@ -33,6 +43,7 @@ class PurgeReport:
     files_deleted: int
     ledger_sequence: int | None
     held: bool = False
+    artefact_ids: tuple[int, ...] = ()
 
 
 def purgeable_batches(model: MonitoredModel, cutoff: datetime) -> list[Batch]:
@@ -83,17 +94,27 @@ def _purge_model(
                 batch__in=references, purged_at__isnull=True, holds_raw_values=True
             )
         )
+        artefacts = list(ReferenceArtefact.objects.filter(batch__in=references, purged_at__isnull=True))
+        states = list(FittedState.objects.filter(artefact__in=artefacts, purged_at__isnull=True))
         if not batches:
             return None
         if dry_run:
             return PurgeReport(
-                model.slug, cutoff, tuple(b.pk for b in batches), tuple(p.pk for p in profiles), 0, None
+                model.slug,
+                cutoff,
+                tuple(b.pk for b in batches),
+                tuple(p.pk for p in profiles),
+                0,
+                None,
+                artefact_ids=tuple(a.pk for a in artefacts),
             )
         ids = [b.pk for b in batches]
         RecordId.objects.filter(batch_id__in=ids).delete()
         Label.objects.filter(batch_id__in=ids).delete()
         Batch.objects.filter(pk__in=ids).update(purged_at=now)
         ReferenceProfile.objects.filter(pk__in=[p.pk for p in profiles]).update(purged_at=now)
+        ReferenceArtefact.objects.filter(pk__in=[a.pk for a in artefacts]).update(purged_at=now)
+        FittedState.objects.filter(pk__in=[f.pk for f in states]).update(purged_at=now)
         entry = record(
             action=ledger_actions.MONITORS_RETENTION_PURGED,
             subject=model,
@@ -112,17 +133,42 @@ def _purge_model(
                     for b in batches
                 ],
                 "profiles": [{"profile": p.pk, "profile_sha256": p.profile_sha256} for p in profiles],
+                **(
+                    {
+                        "artefacts": [
+                            {"artefact": a.pk, "artefact_sha256": a.artefact_sha256} for a in artefacts
+                        ],
+                        "fitted_states": [{"state": f.pk, "state_sha256": f.state_sha256} for f in states],
+                    }
+                    if artefacts
+                    else {}
+                ),
             },
         )
     Batch.objects.filter(pk__in=ids).update(purge_ledger_sequence=entry.sequence)
-    names = {b.storage_name for b in batches} | {p.storage_name for p in profiles}
+    names = (
+        {b.storage_name for b in batches}
+        | {p.storage_name for p in profiles}
+        | {a.storage_name for a in artefacts}
+        | {f.storage_name for f in states}
+    )
     deleted = 0
     for name in sorted(names):
         still_used = (
             Batch.objects.filter(storage_name=name, purged_at__isnull=True).exists()
             or ReferenceProfile.objects.filter(storage_name=name, purged_at__isnull=True).exists()
+            or ReferenceArtefact.objects.filter(storage_name=name, purged_at__isnull=True).exists()
+            or FittedState.objects.filter(storage_name=name, purged_at__isnull=True).exists()
         )
         if not still_used:
             delete_stored(name)
             deleted += 1
-    return PurgeReport(model.slug, cutoff, tuple(ids), tuple(p.pk for p in profiles), deleted, entry.sequence)
+    return PurgeReport(
+        model.slug,
+        cutoff,
+        tuple(ids),
+        tuple(p.pk for p in profiles),
+        deleted,
+        entry.sequence,
+        artefact_ids=tuple(a.pk for a in artefacts),
+    )

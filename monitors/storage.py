@@ -1,4 +1,5 @@
-"""Where batches and reference profiles live: Django's storage API, alias ``batches``.
+"""Where batches, reference profiles, artefacts and fitted state live: Django's storage API,
+alias ``batches``.
 
 Names are content-addressed (``batches/<model uid>/<kind>/<sha256>.parquet``), so a stored file
 never changes: writing a name that exists is a no-op, because the same name means the same bytes.
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 STORAGE_ALIAS = "batches"
 TEMP_PREFIX = ".tmp-"
-DATA_PREFIXES = ("batches", "profiles")
+DATA_PREFIXES = ("batches", "profiles", "artefacts", "fitted")
 
 
 class DurableFileSystemStorage(FileSystemStorage):
@@ -81,6 +82,14 @@ def batch_name(*, model_uid: object, kind: str, sha256: str) -> str:
 def profile_name(*, model_uid: object, reference_sha256: str, schema_id: int, code_version: str) -> str:
     safe_code = "".join(c if c.isalnum() or c in "._-" else "_" for c in code_version)
     return f"profiles/{model_uid}/{reference_sha256}.schema{schema_id}.{safe_code}.profile"
+
+
+def artefact_name(*, model_uid: object, artefact_sha256: str) -> str:
+    return f"artefacts/{model_uid}/{artefact_sha256}.artefact"
+
+
+def fitted_name(*, model_uid: object, state_sha256: str) -> str:
+    return f"fitted/{model_uid}/{state_sha256}.fitted"
 
 
 def store_file(name: str, path: Path) -> bool:

@@ -8,11 +8,20 @@ outside that is a 404, like a run that does not exist.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from monitors.checks.models import CheckRun, EventCorrelation, FeatureResult, MetricResult, StageRecord
+from monitors.checks.models import (
+    CheckRun,
+    EventCorrelation,
+    FeatureResult,
+    Finding,
+    MetricResult,
+    StageRecord,
+)
 from registry.admin_access import ReadOnlyInline, ReadOnlyScopedAdmin
 
 
@@ -52,6 +61,57 @@ class EventInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("event")
 
 
+class FindingSeenInline(ReadOnlyInline):
+    model = Finding
+    fk_name = "last_run"
+    verbose_name_plural = "findings last seen in this run"
+    fields = ("kind", "subject", "severity", "note", "numbers", "revision", "opened_at", "closed_at")
+
+
+class FindingClosedInline(ReadOnlyInline):
+    model = Finding
+    fk_name = "closed_by_run"
+    verbose_name_plural = "findings this run closed"
+    fields = ("kind", "subject", "severity", "closed_reason", "run", "closed_at")
+
+
+class OpenListFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "open"), ("closed", "closed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Finding]) -> QuerySet[Finding]:
+        if self.value() == "open":
+            return queryset.filter(closed_at__isnull=True)
+        if self.value() == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        return queryset
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyScopedAdmin):
+    model_path = "model"
+    list_display = (
+        "id",
+        "model",
+        "version",
+        "run_kind",
+        "window_start",
+        "kind",
+        "subject",
+        "severity",
+        "revision",
+        "opened_at",
+        "closed_at",
+    )
+    list_select_related = ("model", "version", "version__model")
+    list_filter = ("kind", "severity", OpenListFilter, ("model__team", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("model__slug", "subject")
+    date_hierarchy = "window_end"
+
+
 @admin.register(CheckRun)
 class CheckRunAdmin(ReadOnlyScopedAdmin):
     model_path = "model"
@@ -75,4 +135,4 @@ class CheckRunAdmin(ReadOnlyScopedAdmin):
     list_filter = ("status", "kind", "late", "origin", ("model__team", admin.RelatedOnlyFieldListFilter))
     search_fields = ("model__slug",)
     date_hierarchy = "window_end"
-    inlines = (StageInline, FeatureInline, MetricInline, EventInline)
+    inlines = (StageInline, FindingSeenInline, FindingClosedInline, FeatureInline, MetricInline, EventInline)

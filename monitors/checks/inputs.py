@@ -5,6 +5,12 @@ each stored file re-hashed against its recorded sha256.
 ``run_inputs_load`` is the one entry point; the functions it calls are module attributes so that
 a test can stand in for one of them. What was read is noted in the ``RunJournal`` as each read
 succeeds, with the time it took; what cannot be read raises ``InputsUnavailable``.
+
+The reference artefact is the one input not read here: the loader hands ``RunInputs`` a
+``ReferenceArtefactSource`` that reads it when a stage first asks (a drift run never does),
+notes ``reference_artefact_sha256`` in the journal then, and, for a recompute, reads exactly the
+artefact the run recorded, re-hashed. A recompute of a run that read an artefact since purged
+is refused here, before anything is read, naming the purge.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ from monitors.checks.errors import InputsPurged, InputsUnavailable
 from monitors.checks.journal import RunJournal
 from monitors.checks.models import CheckRun
 from monitors.checks.pinned import Pinned
-from monitors.checks.run_inputs import RunInputs
-from monitors.models import Batch, BatchKind, ReferenceProfile
+from monitors.checks.run_inputs import ArtefactRead, ReferenceArtefactSource, RunInputs
+from monitors.models import Batch, BatchKind, ReferenceArtefact, ReferenceProfile
 from registry.models import FeatureSchema
 from vocabulary.drift_tests import DRIFT_TESTS, unknown_test_message
 
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
     # that records where it is stored.
     from monitors.stats import DriftConfig
     from monitors.stats import ReferenceProfile as EngineProfile
+    from monitors.stats.fitted import FittedParams, Fitter
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ def run_inputs_load(run: CheckRun, *, pinned: Pinned | None, journal: RunJournal
     journal.note_read(
         reference_sha256=profile.reference_sha256, reference_profile_sha256=profile.profile_sha256
     )
+    artefact = reference_artefact_source(run, schema, profile, pinned=pinned, journal=journal)
     read = window(run, profile.profile, pinned=pinned, journal=journal)
     journal.note_read(
         data_sha256s=list(read.data_sha256s),
@@ -87,6 +95,7 @@ def run_inputs_load(run: CheckRun, *, pinned: Pinned | None, journal: RunJournal
         data_sha256s=read.data_sha256s,
         label_sha256s=read.label_sha256s,
         as_of_sequence=read.as_of_sequence,
+        artefact_source=artefact,
     )
 
 
@@ -223,6 +232,80 @@ def _pinned_profile(run: CheckRun, pinned: Pinned, journal: RunJournal) -> Profi
     return ProfileRead(
         profile=profile, reference_sha256=reference.stored_sha256, profile_sha256=row.profile_sha256
     )
+
+
+def reference_artefact_source(
+    run: CheckRun, schema: FeatureSchema, profile: ProfileRead, *, pinned: Pinned | None, journal: RunJournal
+) -> ReferenceArtefactSource:
+    """A lazy reader of the reference artefact. For a recompute of a run that read one, its row
+    is checked now (a database read, no storage): purged means the recompute is refused."""
+    if pinned is not None and pinned.reference_artefact_sha256:
+        _pinned_artefact_row(run, pinned)
+
+    def read() -> ArtefactRead:
+        with journal.timed("storage_read"):
+            stored = reference_artefact(run, schema, profile, pinned=pinned, journal=journal)
+        journal.note_read(reference_artefact_sha256=stored.sha256)
+        return stored
+
+    def fit(stored: ArtefactRead, fitter: Fitter) -> FittedParams:
+        from monitors.artefacts import StoredArtefact
+        from monitors.fitted import ArtefactPurged, fitted_state
+
+        assert isinstance(stored, StoredArtefact)
+        try:
+            return fitted_state(stored, fitter)
+        except ArtefactPurged:
+            raise InputsPurged(
+                "the reference artefact", [_reference_of(run, profile.reference_sha256)]
+            ) from None
+
+    return ReferenceArtefactSource(read, fit)
+
+
+def reference_artefact(
+    run: CheckRun, schema: FeatureSchema, profile: ProfileRead, *, pinned: Pinned | None, journal: RunJournal
+) -> ArtefactRead:
+    """The artefact of the reference the run compares with: for a recompute of a run that read
+    one, exactly that artefact, its bytes checked against the recorded sha256; else the stored
+    artefact of the reference under the run's schema, built first if there is none."""
+    from monitors.artefacts import reference_artefact_build, reference_artefact_read
+
+    if pinned is not None and pinned.reference_artefact_sha256:
+        row = _pinned_artefact_row(run, pinned)
+        data = journal.verify_stored(
+            what=f"reference artefact {row.pk}", name=row.storage_name, expected=row.artefact_sha256
+        )
+        return reference_artefact_read(row, data)
+    reference = _reference_of(run, profile.reference_sha256)
+    if reference.purged_at is not None:
+        raise InputsPurged("the reference batch", [reference])
+    row, _ = reference_artefact_build(batch=reference, schema=schema)
+    return reference_artefact_read(row)
+
+
+def _reference_of(run: CheckRun, reference_sha256: str) -> Batch:
+    reference = (
+        Batch.objects.filter(
+            kind=BatchKind.REFERENCE, model=run.model, version=run.version, stored_sha256=reference_sha256
+        )
+        .order_by("-sequence")
+        .first()
+    )
+    if reference is None:
+        raise InputsUnavailable(f"the reference batch {reference_sha256} is no longer registered")
+    return reference
+
+
+def _pinned_artefact_row(run: CheckRun, pinned: Pinned) -> ReferenceArtefact:
+    row = (
+        ReferenceArtefact.objects.filter(artefact_sha256=pinned.reference_artefact_sha256)
+        .order_by("-pk")
+        .first()
+    )
+    if row is None or row.purged_at is not None:
+        raise InputsPurged("the reference artefact", [_reference_of(run, pinned.reference_sha256)])
+    return row
 
 
 def window(

@@ -4,6 +4,10 @@ A ``CheckRun`` is one model version x one window x one kind (``drift`` or ``perf
 revision. Results are rows (per feature, per metric, per stage) so that reports and the console
 query them without parsing JSON. Nothing is overwritten: a backfill or a recompute is a new
 revision that points at the run it supersedes.
+
+A ``Finding`` is what the stages flagged, kept across revisions: one open row per identity
+(model version, window, run kind, finding kind, subject), which a later revision updates or
+closes ("no longer holds in revision N") and never doubles.
 """
 
 from __future__ import annotations
@@ -227,3 +231,95 @@ class EventCorrelation(models.Model):
 
     def __str__(self) -> str:
         return self.note
+
+
+class Severity(models.TextChoices):
+    """The one severity scale (``vocabulary.findings.SEVERITIES``, whose ``severity_rank``
+    orders it)."""
+
+    INFO = "info", "Info"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class Finding(models.Model):
+    """Something a check flagged, with its numbers: open until a revision of the same window no
+    longer raises it.
+
+    Its identity is (model version, window, run kind, kind, subject); among open findings it is
+    unique, so a recompute or a backfill updates the open finding (numbers, the run it was last
+    seen in, ``revision``) or closes it, and never opens a second one. ``numbers`` holds
+    aggregates only (statistic, threshold, p-value, share ...), never a raw data value."""
+
+    model = models.ForeignKey("registry.MonitoredModel", models.PROTECT, related_name="findings")
+    version = models.ForeignKey("registry.ModelVersion", models.PROTECT, related_name="findings")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField(help_text="exclusive")
+    run_kind = models.CharField(max_length=16, choices=RunKind.choices)
+    kind = models.CharField(max_length=64, help_text="a name from vocabulary.findings")
+    subject = models.CharField(
+        max_length=200, blank=True, help_text="the feature, metric or event it concerns; blank when none"
+    )
+
+    # What raised it: a check run's stage, or (later) another source with no run.
+    source = models.CharField(max_length=32, default="check_run")
+    run = models.ForeignKey(
+        CheckRun,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        help_text="the run that first raised it",
+    )
+    stage = models.CharField(max_length=50, blank=True)
+    last_run = models.ForeignKey(
+        CheckRun,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings_last_seen",
+        help_text="the run it was last seen in",
+    )
+    revision = models.PositiveIntegerField(default=1, help_text="the revision it was last seen in")
+
+    severity = models.CharField(max_length=16, choices=Severity.choices)
+    numbers = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    opened_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.TextField(blank=True)
+    closed_by_run = models.ForeignKey(
+        CheckRun, models.PROTECT, null=True, blank=True, related_name="findings_closed"
+    )
+
+    class Meta:
+        ordering = ("-window_end", "model", "kind", "subject", "-opened_at")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("model", "version", "window_start", "window_end", "run_kind", "kind", "subject"),
+                condition=Q(closed_at__isnull=True),
+                name="checks_finding_open_identity_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | ~Q(closed_reason=""),
+                name="checks_finding_closed_says_why",
+            ),
+        )
+        indexes = (
+            models.Index(
+                fields=("version", "run_kind", "window_start", "window_end"), name="checks_finding_series_idx"
+            ),
+            models.Index(fields=("kind", "severity"), name="checks_finding_kind_idx"),
+        )
+
+    def __str__(self) -> str:
+        about = f" {self.subject}" if self.subject else ""
+        return f"{self.kind}{about} ({self.severity}, {'open' if self.is_open else 'closed'})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -1,5 +1,5 @@
 """Exactly what an earlier run read and how it was configured: what ``recompute`` hands the loader
-so that it reads those very batches, profile, parameters and seeds instead of what the window
+so that it reads those very batches, profile, artefact, parameters and seeds instead of what the window
 holds now. A leaf: plain data, built from a run row."""
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ class Pinned:
     parameters: dict[str, Any]
     seeds: dict[str, Any]
     schema_id: int | None
+    # empty when the run never read its reference artefact (a drift run)
+    reference_artefact_sha256: str = ""
 
     @classmethod
     def of_run(cls, run: CheckRun) -> Pinned:
@@ -34,4 +36,5 @@ class Pinned:
             parameters=dict(run.parameters),
             seeds=dict(run.seeds),
             schema_id=run.schema_id,
+            reference_artefact_sha256=run.reference_artefact_sha256,
         )

@@ -6,6 +6,13 @@ database or storage for the window or the reference. It holds no back-reference 
 a context: ids, the window, the configuration, the arrays and the hashes that say where they
 came from.
 
+The reference artefact (a row-aligned subsample, the holdout's rows, the outcome
+distributions) is not read with the rest: ``reference_artefact()`` reads it on a stage's first
+ask, through the ``ReferenceArtefactSource`` the loader hands over, and only then does the run
+record its sha256. A drift run's stages never ask, so a nightly drift check never reads it.
+What is fitted from it (``fitted_state(fitter)``) comes from the fitted-state cache: fitted once
+per reference, never per night.
+
 A value that several stages use and that is worth computing only once (the statistics engine's
 univariate check, shared by the data-quality and drift stages) is a named method here, memoised
 in a small cache the value owns (``Derived``). It is a pure function of the other fields, so the
@@ -18,11 +25,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
     from monitors.stats import DriftConfig, ProfileSchema, UnivariateCheckResult
     from monitors.stats import ReferenceProfile as EngineProfile
+    from monitors.stats.fitted import FittedParams, Fitter
+    from monitors.stats.reference_artefact import ReferenceArtefact as EngineArtefact
 
 T = TypeVar("T")
 
@@ -45,6 +54,46 @@ class Derived:
             finally:
                 self.seconds += time.perf_counter() - started
         return cast(T, self._values[name])
+
+
+class ArtefactRead(Protocol):
+    """The artefact as the loader read it: the engine's value and the sha256 of its bytes."""
+
+    @property
+    def artefact(self) -> EngineArtefact: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+
+class ReferenceArtefactSource:
+    """How a run reads its reference artefact: lazily, at most once, when a stage first asks.
+
+    ``read`` is the loader's (it checks retention, verifies a pinned artefact's bytes and notes
+    the sha256 for the run row); ``fit`` is the fitted-state cache's lookup-or-fit."""
+
+    __slots__ = ("_fit", "_read", "_value")
+
+    def __init__(
+        self,
+        read: Callable[[], ArtefactRead],
+        fit: Callable[[ArtefactRead, Fitter], FittedParams],
+    ) -> None:
+        self._read = read
+        self._fit = fit
+        self._value: ArtefactRead | None = None
+
+    def get(self) -> ArtefactRead:
+        if self._value is None:
+            self._value = self._read()
+        return self._value
+
+    def fitted(self, fitter: Fitter) -> FittedParams:
+        return self._fit(self.get(), fitter)
+
+    @property
+    def read_sha256(self) -> str | None:
+        return self._value.sha256 if self._value is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +120,8 @@ class RunInputs:
     data_sha256s: tuple[str, ...]
     label_sha256s: tuple[str, ...]
     as_of_sequence: int | None
+    # the reference artefact, read only if a stage asks (see the module docstring)
+    artefact_source: ReferenceArtefactSource | None = field(default=None, repr=False, compare=False)
     derived: Derived = field(default_factory=Derived, repr=False, compare=False)
 
     @property
@@ -98,3 +149,22 @@ class RunInputs:
             )
 
         return self.derived.once("univariate", compute)
+
+    def reference_artefact(self) -> EngineArtefact:
+        """The reference artefact, read on the first call (and recorded on the run then)."""
+        return self._artefact_source().get().artefact
+
+    @property
+    def reference_artefact_sha256(self) -> str | None:
+        """The artefact's sha256 once a stage has read it; None while nothing asked for it."""
+        return self.artefact_source.read_sha256 if self.artefact_source is not None else None
+
+    def fitted_state(self, fitter: Fitter) -> FittedParams:
+        """What ``fitter`` fits from the reference artefact, from the fitted-state cache: fitted
+        the first time any run asks for this reference, read from storage every time after."""
+        return self._artefact_source().fitted(fitter)
+
+    def _artefact_source(self) -> ReferenceArtefactSource:
+        if self.artefact_source is None:
+            raise LookupError("these inputs were built without a reference artefact source")
+        return self.artefact_source

@@ -530,6 +530,7 @@ def _record_refusal(attempt: _Attempt, refusal: IngestRefusal) -> None:
 
 
 def _profile_after_registration(batch: Batch) -> None:
+    from monitors.artefacts import reference_artefact_for_version
     from monitors.profiles import reference_profile_for
 
     try:
@@ -537,3 +538,8 @@ def _profile_after_registration(batch: Batch) -> None:
     except Exception:
         # The batch is in; the profile is rebuilt on first use by reference_profile_for.
         logger.exception("reference profile for batch %s could not be built", batch.pk)
+    try:
+        reference_artefact_for_version(batch.version)  # type: ignore[arg-type]
+    except Exception:
+        # Likewise: built on the first run that asks for it, or by build_reference_artefacts.
+        logger.exception("reference artefact for batch %s could not be built", batch.pk)

@@ -233,6 +233,10 @@ FLEETWATCH_LABEL_PARK_HOURS = envint("FLEETWATCH_LABEL_PARK_HOURS", "720", minim
 # Stored files without a batch row are removed only when older than this; it must exceed the
 # longest ingest, so that a file written but not yet committed is never taken for an orphan.
 FLEETWATCH_ORPHAN_GRACE_HOURS = envint("FLEETWATCH_ORPHAN_GRACE_HOURS", "24", minimum=1)
+# The reference artefact built beside each reference profile: a seeded subsample of this many
+# reference rows, and every holdout row up to this cap (over it, a seeded sample of the cap).
+FLEETWATCH_REFERENCE_SUBSAMPLE_ROWS = envint("FLEETWATCH_REFERENCE_SUBSAMPLE_ROWS", "5000", minimum=1)
+FLEETWATCH_REFERENCE_HOLDOUT_CAP = envint("FLEETWATCH_REFERENCE_HOLDOUT_CAP", "200000", minimum=1)
 # Batches and reference profiles: local disk (temp file, fsync, rename) or an S3-compatible bucket.
 FLEETWATCH_S3_BUCKET = envstr("FLEETWATCH_S3_BUCKET", "")
 if FLEETWATCH_S3_BUCKET:

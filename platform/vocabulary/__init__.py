@@ -8,5 +8,7 @@ facts attached to them, never behaviour:
 - ``roles``: the four roles people and machines act in;
 - ``drift_tests``: the univariate drift tests, what they apply to and their default thresholds;
 - ``metrics``: the performance metrics a model may be measured by;
+- ``findings``: the kinds of finding a check raises, with their meaning and default severity,
+  and the severity scale;
 - ``ledger_actions``: the catalogue of ledger action names, with retired aliases.
 """

@@ -53,6 +53,7 @@ MONITORS_BATCH_ACCEPTED = "monitors.batch.accepted"
 MONITORS_BATCH_REPOSTED = "monitors.batch.reposted"
 MONITORS_BATCH_REFUSED = "monitors.batch.refused"
 MONITORS_PROFILE_BUILT = "monitors.profile.built"
+MONITORS_ARTEFACT_BUILT = "monitors.artefact.built"
 MONITORS_RETENTION_PURGED = "monitors.retention.purged"
 MONITORS_STORAGE_ORPHANS_SWEPT = "monitors.storage.orphans_swept"
 MONITORS_LABELS_ORPHANED = "monitors.labels.orphaned"
@@ -169,6 +170,11 @@ _CATALOGUE = (
         ("model", "version", "reference_sha256", "profile_sha256", "code_version"),
     ),
     LedgerAction(
+        MONITORS_ARTEFACT_BUILT,
+        "a reference artefact (subsample, distributions, holdout rows) was computed and stored",
+        ("model", "version", "reference_sha256", "artefact_sha256", "code_version"),
+    ),
+    LedgerAction(
         MONITORS_RETENTION_PURGED,
         "batches and profiles were purged under retention",
         ("model", "batches", "profiles", "before"),
@@ -183,8 +189,10 @@ _CATALOGUE = (
     ),
     LedgerAction(CHECKS_RUN_SCHEDULED, "the sweep wrote a due check run", _RUN),
     LedgerAction(CHECKS_RUN_SUCCEEDED, "a check run finished with results", (*_RUN, "findings")),
-    LedgerAction(CHECKS_RUN_FAILED, "a check run failed (its reason says why)", _RUN),
-    LedgerAction(CHECKS_RUN_SKIPPED, "a check run had nothing to check (its reason says why)", _RUN),
+    LedgerAction(CHECKS_RUN_FAILED, "a check run failed (its reason says why)", (*_RUN, "findings")),
+    LedgerAction(
+        CHECKS_RUN_SKIPPED, "a check run had nothing to check (its reason says why)", (*_RUN, "findings")
+    ),
     LedgerAction(CHECKS_RUN_MISSED, "a due check was never run before its deadline", _RUN),
     LedgerAction(CHECKS_RUN_REQUEUED, "the reconciler re-enqueued a run left behind", _RUN),
     LedgerAction(

@@ -3,7 +3,8 @@
 ``check_run_execute`` is what the Celery task and ``run_checks`` both call. The playbook is
 computed outside any transaction (it reads storage and may take a while); the commit is one
 short transaction that first re-checks the claim with a compare-and-set and then writes status,
-result rows and the ledger entry, in that order, so that either all of it is there or none.
+result rows, findings and the ledger entry, in that order, so that either all of it is there or
+none — a duplicated or retried task cannot double a finding, because only one attempt commits.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from monitors.checks.models import (
 )
 from monitors.checks.pinned import Pinned
 from monitors.checks.services.claim import Claim, Refusal, check_run_claim, check_run_release
+from monitors.checks.services.findings import FindingChanges, findings_commit
 from monitors.checks.services.provenance import code_version, library_versions
 from monitors.checks.stages import playbook_for
 from monitors.checks.stages.base import StageOutcome, headline_merged
@@ -252,10 +254,11 @@ def check_run_commit(
             return False
         _save_results(run, computed)
         run.refresh_from_db()
+        changes = findings_commit(run=run, stages=computed.stages, now=finished_at)
         record(
             action=ledger_actions.run_finished(computed.status),
             subject=run,
-            payload=_ledger_payload(run, claim, computed),
+            payload=_ledger_payload(run, claim, computed, changes),
         )
     computed.timings["database_commit"] = computed.timings.get("database_commit", 0.0) + (
         time.perf_counter() - started
@@ -293,8 +296,11 @@ def _save_results(run: CheckRun, computed: ComputedRun) -> None:
     EventCorrelation.objects.bulk_create(events)
 
 
-def _ledger_payload(run: CheckRun, claim: Claim, computed: ComputedRun) -> dict[str, Any]:
-    """Ids, hashes, names and aggregates only: never a raw data value."""
+def _ledger_payload(
+    run: CheckRun, claim: Claim, computed: ComputedRun, changes: FindingChanges
+) -> dict[str, Any]:
+    """Ids, hashes, names and aggregates only: never a raw data value. Findings are counted
+    (by kind and severity, opened, updated, closed), not listed: their rows say the rest."""
     return {
         "run": run.pk,
         "model": run.model.slug,
@@ -334,6 +340,7 @@ def _ledger_payload(run: CheckRun, claim: Claim, computed: ComputedRun) -> dict[
             }
             for s in computed.stages
         ],
+        "findings": changes.summary(),
     }
 
 

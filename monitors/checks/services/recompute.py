@@ -6,6 +6,9 @@ reference batch and profile by sha256, the drift configuration and seeds), each 
 re-hashed against its recorded sha256, and every number is compared exactly: a result that does
 not reproduce bit for bit is a difference. If retention purged the inputs, there is nothing to
 recompute, and the answer names the ledger entry of the purge.
+
+Findings are not doubled: the new revision updates the open findings of the window, or closes
+those it no longer raises (``services/findings.py``), and the differences say which would change.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,10 +36,12 @@ from monitors.checks.models import (
     RunOrigin,
     RunStatus,
     StageRecord,
+    StageStatus,
 )
 from monitors.checks.pinned import Pinned
 from monitors.checks.services.claim import Claim
 from monitors.checks.services.execute import ComputedRun, check_run_commit, run_playbook
+from monitors.checks.services.findings import StageRun, drafts_of, open_findings_of
 from vocabulary import ledger_actions
 
 _RUN_FIELDS = (
@@ -44,6 +50,7 @@ _RUN_FIELDS = (
     "label_sha256s",
     "reference_sha256",
     "reference_profile_sha256",
+    "reference_artefact_sha256",
     "as_of_sequence",
     "n_rows",
     "drift_share",
@@ -205,6 +212,7 @@ def _differences(original: CheckRun, computed: ComputedRun) -> list[str]:
     after_events = sorted(row.event_id for s in computed.stages for row in s.outcome.event_correlations)
     if before_events != after_events:
         out.append(f"correlated events: {before_events} -> {after_events}")
+    out += finding_differences(run=original, stages=computed.stages)
     return out
 
 
@@ -226,4 +234,31 @@ def _compare_rows(
             a, b = getattr(before[k], name), getattr(after[k], name)
             if not _same(a, b):
                 out.append(f"{what} {label} {name}: {_show(a)} -> {_show(b)}")
+    return out
+
+
+def finding_differences(*, run: CheckRun, stages: Sequence[StageRun]) -> list[str]:
+    """What committing ``stages`` as a new revision of ``run``'s series would change in its open
+    findings (recompute's report): opened, closed, or a changed severity or number."""
+    out = []
+    drafts = drafts_of(stages)
+    finished = {s.name for s in stages if s.outcome.status == StageStatus.SUCCEEDED}
+    open_rows = {(f.kind, f.subject): f for f in open_findings_of(run)}
+    for identity in sorted(set(drafts) | set(open_rows)):
+        label = " ".join(x for x in identity if x)
+        if identity not in open_rows:
+            out.append(f"finding {label}: new in the recompute")
+            continue
+        row = open_rows[identity]
+        if identity not in drafts:
+            if row.stage in finished:
+                out.append(f"finding {label}: no longer holds (closed by the recompute)")
+            continue
+        draft = drafts[identity][1]
+        if row.severity != draft.severity:
+            out.append(f"finding {label} severity: {row.severity} -> {draft.severity}")
+        for name in sorted(set(row.numbers) | set(draft.numbers)):
+            before, after = row.numbers.get(name), draft.numbers.get(name)
+            if not _same(before, after):
+                out.append(f"finding {label} {name}: {_show(before)} -> {_show(after)}")
     return out

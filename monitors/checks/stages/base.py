@@ -1,7 +1,8 @@
 """The shape of a playbook stage and of what it hands back.
 
 A stage is a plug-in over plain data: it takes the run's frozen inputs and the outcomes of the
-stages before it, and returns its findings, unsaved result rows and its contribution to the
+stages before it, and returns its findings, unsaved result rows, the findings it raises as
+``FindingDraft``s (the runner turns them into ``Finding`` rows) and its contribution to the
 run's headline, or ``StageOutcome.skipped("because ...")``. It never writes, and it never
 reaches into anything shared and mutable: the runner saves every stage's rows in one
 transaction, or none.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from monitors.checks.models import EventCorrelation, FeatureResult, MetricResult, StageStatus
+from vocabulary.findings import finding_kind, severity_rank
 
 if TYPE_CHECKING:
     from monitors.checks.run_inputs import RunInputs
@@ -24,6 +26,30 @@ if TYPE_CHECKING:
 #: The run columns a stage's headline may fill. Each belongs to one stage; ``summary`` is a JSON
 #: object the stages share, each adding keys of its own.
 HEADLINE_FIELDS = ("drift_share", "drift_detected", "summary")
+
+
+@dataclass(frozen=True)
+class FindingDraft:
+    """A finding a stage raises, as plain data: a kind from ``vocabulary.findings``, what it is
+    about (a feature, a metric, ``event:<id>``; blank when none), its numbers (aggregates only,
+    never a raw data value) and a one-line note. ``severity`` defaults to the kind's."""
+
+    kind: str
+    subject: str = ""
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+    severity: str = ""
+
+    def __post_init__(self) -> None:
+        row = finding_kind(self.kind)  # an unknown kind fails the stage, on record
+        if not self.severity:
+            object.__setattr__(self, "severity", row.default_severity)
+        severity_rank(self.severity)
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """What tells it apart within one run's window (with the run's version, window, kind)."""
+        return (self.kind, self.subject)
 
 
 @dataclass(frozen=True)
@@ -35,6 +61,8 @@ class StageOutcome:
     feature_results: tuple[FeatureResult, ...] = ()
     metric_results: tuple[MetricResult, ...] = ()
     event_correlations: tuple[EventCorrelation, ...] = ()
+    #: the findings this stage raises; the runner opens, updates or closes ``Finding`` rows
+    raised: tuple[FindingDraft, ...] = ()
     #: what this stage adds to the run's headline columns (see ``HEADLINE_FIELDS``)
     headline: Mapping[str, Any] = field(default_factory=dict)
 

@@ -1,6 +1,10 @@
 """Stage 5, correlate: match the run's findings with recorded external events (a campaign, a
 product launch, a pipeline change) that overlap its window, so the report can say "drift in
-`age` in this window, which coincides with campaign X"."""
+`age` in this window, which coincides with campaign X".
+
+An event that coincides with drift or data-quality findings is raised as a
+``correlation.event`` finding about ``event:<id>``; an event with nothing to attribute to it is
+recorded as a correlation row only."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from django.db.models import Count, Q
 
 from monitors.checks.models import EventCorrelation, StageStatus
-from monitors.checks.stages.base import Earlier, StageOutcome
+from monitors.checks.stages.base import Earlier, FindingDraft, StageOutcome
 from registry.models import ExternalEvent
 
 if TYPE_CHECKING:
@@ -42,6 +46,7 @@ class EventCorrelationStage:
         flagged = list(quality.findings.get("flagged_columns", [])) if quality else []
 
         rows = []
+        raised = []
         for event in events:
             span = f"from {event.starts_at:%Y-%m-%d %H:%M}" + (
                 f" to {event.ends_at:%Y-%m-%d %H:%M}" if event.ends_at else ", still running"
@@ -61,9 +66,27 @@ class EventCorrelationStage:
             rows.append(
                 EventCorrelation(event=event, drifted_features=drifted, flagged_quality=flagged, note=note)
             )
+            if what:
+                raised.append(
+                    FindingDraft(
+                        kind="correlation.event",
+                        subject=f"event:{event.pk}",
+                        numbers={
+                            "event": event.pk,
+                            "drifted_features": drifted,
+                            "flagged_quality": flagged,
+                        },
+                        note=note,
+                    )
+                )
         findings = {
             "events": [e.pk for e in events],
             "notes": [r.note for r in rows],
             "unexplained_findings": bool((drifted or flagged) and not events),
         }
-        return StageOutcome(status=StageStatus.SUCCEEDED, findings=findings, event_correlations=tuple(rows))
+        return StageOutcome(
+            status=StageStatus.SUCCEEDED,
+            findings=findings,
+            event_correlations=tuple(rows),
+            raised=tuple(raised),
+        )

@@ -1,16 +1,21 @@
 """Stage 2, univariate data drift: one test per feature chosen by type and sample size, with
-multiple-testing correction and an importance-weighted drift share (statistics part 1)."""
+multiple-testing correction and an importance-weighted drift share (statistics part 1).
+
+It raises ``drift.feature`` for each feature the drift share counts as drifted (any of its
+primary tests drifted), ``drift.share`` when the share is over the plan's threshold, and
+``drift.segment`` for each segment whose own drift share is."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
 from monitors.checks.models import FeatureResult, MetricResult, StageStatus
-from monitors.checks.stages.base import Earlier, StageOutcome
+from monitors.checks.stages.base import Earlier, FindingDraft, StageOutcome
 
 if TYPE_CHECKING:
     from monitors.checks.run_inputs import RunInputs
     from monitors.stats import FeatureDriftResult
+    from monitors.stats.results import DriftShare, UnivariateCheckResult
 
 STAGE = "univariate_drift"
 
@@ -41,6 +46,77 @@ def feature_row(
             **dict(result.parameters),
         },
     )
+
+
+def _g(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _test_numbers(result: FeatureDriftResult) -> dict[str, object]:
+    return {
+        "component": result.component,
+        "test": result.test,
+        "statistic": result.statistic,
+        "p_value": result.p_value,
+        "adjusted_p_value": result.adjusted_p_value,
+        "threshold": result.threshold,
+        "effect_size": result.effect_size,
+        "n_reference": result.n_reference,
+        "n_window": result.n_window,
+    }
+
+
+def _share_numbers(share: DriftShare) -> dict[str, object]:
+    return {
+        "share": share.share,
+        "threshold": share.threshold,
+        "n_features": share.n_features,
+        "n_drifted": share.n_drifted,
+        "n_skipped": share.n_skipped,
+    }
+
+
+def drift_drafts(result: UnivariateCheckResult) -> list[FindingDraft]:
+    """The findings of one univariate check: drifted features, the share, drifted segments."""
+    share = result.drift_share
+    drafts = []
+    for feature in share.drifted_features:
+        tests = [r for r in result.features if r.feature == feature and r.role == "primary" and r.drifted]
+        first = tests[0]
+        numbers = _test_numbers(first)
+        if len(tests) > 1:
+            numbers["drifted_components"] = [r.component for r in tests]
+        drafts.append(
+            FindingDraft(
+                kind="drift.feature",
+                subject=feature,
+                numbers=numbers,
+                note=f"`{feature}` drifted: {first.test} {_g(first.statistic)} "
+                f"(threshold {first.threshold:g})",
+            )
+        )
+    if share.drifted:
+        drafts.append(
+            FindingDraft(
+                kind="drift.share",
+                subject="drift_share",
+                numbers=_share_numbers(share),
+                note=f"drift share {_g(share.share)} over the threshold {share.threshold:g}",
+            )
+        )
+    for segment in result.segments:
+        if segment.drift_share is not None and segment.drift_share.drifted:
+            label = f"{segment.column}={segment.value}"
+            drafts.append(
+                FindingDraft(
+                    kind="drift.segment",
+                    subject=label,
+                    numbers=_share_numbers(segment.drift_share),
+                    note=f"segment {label}: drift share {_g(segment.drift_share.share)} "
+                    f"over the threshold {segment.drift_share.threshold:g}",
+                )
+            )
+    return drafts
 
 
 class UnivariateDriftStage:
@@ -107,5 +183,6 @@ class UnivariateDriftStage:
             findings=findings,
             feature_results=tuple(rows),
             metric_results=tuple(metrics),
+            raised=tuple(drift_drafts(result)),
             headline=headline,
         )
