@@ -43,12 +43,15 @@ def owner_problems(owner: Any, team: Any) -> dict[str, str]:
     return {}
 
 
-def validator_problems(*, developer: str | None, validator: str | None) -> dict[str, str]:
+def validator_problems(*, developer: str | None, owner: str | None, validator: str | None) -> dict[str, str]:
+    """The model's validator is independent of its developer and of its owner."""
     if developer and validator and developer == validator:
         return {
             "validator": f"'{validator}' is also the developer; the validator must be independent of "
             "the developer"
         }
+    if owner and validator and owner == validator:
+        return {"validator": f"'{validator}' owns this model; the validator must be independent of its owner"}
     return {}
 
 
@@ -57,6 +60,7 @@ def version_problems(
     state: Mapping[str, Any],
     stored: Mapping[str, Any] | None,
     developer: str | None,
+    owner: str | None,
     has_schema: bool,
     policy_metric: str | None,
 ) -> dict[str, str]:
@@ -77,12 +81,22 @@ def version_problems(
                 f"version {label} was retired on {stored['retired_at']} by {stored['retired_by']}; a "
                 "retired version stays retired"
             )
+        validation = (state["validated_by"], state["validated_at"])
+        if stored["validated_at"] is not None and validation != (
+            stored["validated_by"],
+            stored["validated_at"],
+        ):
+            problems["validated_by"] = (
+                f"version {label} was validated by {stored['validated_by']} on {stored['validated_at']}; "
+                "a validation on record cannot change (register a new version)"
+            )
         if stored["validated_at"] is not None and state["baseline_metrics"] != stored["baseline_metrics"]:
             problems["baseline_metrics"] = (
                 f"version {label} was validated on {stored['validated_at']}; the baseline metrics signed "
                 "off then cannot change (register a new version)"
             )
-    problems.update(row_version_problems(state=state, developer=developer))
+    for key, message in row_version_problems(state=state, developer=developer, owner=owner).items():
+        problems.setdefault(key, message)
     if status in CHECKED_STATUSES and not has_schema:
         problems["features"] = (
             f"a {status} version is monitored and needs a feature schema: list its features"
@@ -97,7 +111,9 @@ def version_problems(
     return problems
 
 
-def row_version_problems(*, state: Mapping[str, Any], developer: str | None) -> dict[str, str]:
+def row_version_problems(
+    *, state: Mapping[str, Any], developer: str | None, owner: str | None
+) -> dict[str, str]:
     """What one version row can answer by itself: who validated it, and whether it had to be."""
     label, status, validated_by = state["label"], state["status"], state["validated_by"]
     if status in MONITORED_STATUSES and not (validated_by and state["validated_at"]):
@@ -105,13 +121,17 @@ def row_version_problems(*, state: Mapping[str, Any], developer: str | None) -> 
             "validated_by": f"version {label} is {status}, so it must have been validated: give "
             "validated_by and validated_at"
         }
-    return validated_by_problems(developer=developer, validated_by=validated_by)
+    return validated_by_problems(developer=developer, owner=owner, validated_by=validated_by)
 
 
-def validated_by_problems(*, developer: str | None, validated_by: str | None) -> dict[str, str]:
-    """A version is validated by someone independent of the model's developer."""
+def validated_by_problems(
+    *, developer: str | None, owner: str | None, validated_by: str | None
+) -> dict[str, str]:
+    """A version is validated by someone independent of the model's developer and owner."""
     if validated_by and validated_by == developer:
         return {"validated_by": f"'{developer}' developed this model and cannot validate its versions"}
+    if validated_by and validated_by == owner:
+        return {"validated_by": f"'{owner}' owns this model and cannot validate its versions"}
     return {}
 
 

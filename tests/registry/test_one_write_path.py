@@ -153,10 +153,36 @@ INVARIANTS = {
         lambda w, d: d.update(owner="bob"),
         lambda w, c: _post_model(c, owner=w.bob.pk),
     ),
+    "the validator is not the owner": Invariant(
+        "'alice' owns this model; the validator must be independent of its owner",
+        lambda w, d: d.update(validator="alice"),
+        lambda w, c: _post_model(c, validator=w.alice.pk),
+    ),
     "a version is not validated by its developer": Invariant(
         "'dan' developed this model and cannot validate its versions",
-        lambda w, d: _version(d, "2025.2").update(validated_by="dan"),
-        lambda w, c: _post_version(c, "2025.2", validated_by=w.dan.pk),
+        lambda w, d: d["versions"].append(
+            {
+                "label": "2025.5",
+                "artifact_sha256": "c" * 64,
+                "status": "development",
+                "validated_by": "dan",
+                "validated_at": "2025-03-01T00:00:00Z",
+            }
+        ),
+        lambda w, c: _add_version(
+            c,
+            label="2025.5",
+            artifact_sha256="c" * 64,
+            status="development",
+            validated_by=w.dan.pk,
+            validated_at_0="2025-03-01",
+            validated_at_1="00:00:00",
+        ),
+    ),
+    "a validation on record does not change": Invariant(
+        "version 2025.2 was validated by val on 2025-01-20T00:00:00Z; a validation on record cannot change",
+        lambda w, d: _version(d, "2025.2").update(validated_by="rita"),
+        lambda w, c: _post_version(c, "2025.2", validated_by=w.rita.pk),
     ),
     "a retired version stays retired": Invariant(
         "a retired version stays retired",

@@ -34,7 +34,11 @@ class Command(OperatorCommand):
                 raise CommandError(f"no model with slug {options['model']!r}")
             references = references.filter(model=model)
         differing = 0
-        for batch in references.order_by("model__slug", "sequence"):
+        listed = references.order_by("model__slug", "sequence")
+        if not listed.exists():
+            self.stdout.write("no reference batches: nothing to build (ingest a reference first)")
+            return
+        for batch in listed:
             where = f"{batch.model.slug} {batch.version.label if batch.version else '?'} (batch {batch.pk})"
             schema = schema_current_or_none(batch.version) if batch.version else None
             if schema is None:

@@ -13,7 +13,10 @@ from registry.models import MonitoredModel
 
 
 class Command(OperatorCommand):
-    help = "Purge raw batches and raw-value profiles older than each model's retention period."
+    help = (
+        "Purge raw batches, and the raw-value profiles, reference artefacts and fitted state built "
+        "from them, older than each model's retention period."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--model", help="only this model (slug)")

@@ -244,11 +244,13 @@ class _Apply:
             self._require_user(join(path, "validated_by"), version.validated_by)
             self._require_user(join(path, "retired_by"), version.retired_by)
             problems = rules.validated_by_problems(
-                developer=fields["developer"], validated_by=version.validated_by
+                developer=fields["developer"], owner=fields["owner"], validated_by=version.validated_by
             )
             self.errors.update({join(path, key): message for key, message in problems.items()})
         self.errors.update(
-            rules.validator_problems(developer=fields["developer"], validator=fields["validator"])
+            rules.validator_problems(
+                developer=fields["developer"], owner=fields["owner"], validator=fields["validator"]
+            )
         )
         team_name = fields["team"]
         if problems := rules.team_problems(team_name):
@@ -403,6 +405,7 @@ class _Apply:
             state=state,
             stored=before,
             developer=fields["developer"],
+            owner=fields["owner"],
             has_schema=has_schema,
             policy_metric=None,
         )
@@ -432,7 +435,12 @@ class _Apply:
                 continue
             # the same rule as in _desired_version, now that the policy's metric is known
             problem = rules.version_problems(
-                state=plan.state, stored=None, developer=None, has_schema=True, policy_metric=metric
+                state=plan.state,
+                stored=None,
+                developer=None,
+                owner=None,
+                has_schema=True,
+                policy_metric=metric,
             ).get("baseline_metrics")
             if problem is not None:
                 self.errors.setdefault(join(join("versions", plan.doc.index), "baseline_metrics"), problem)
