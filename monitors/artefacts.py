@@ -18,19 +18,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.ledger import record
 from monitors.locks import model_lock
 from monitors.models import Batch, ReferenceArtefact
-from monitors.profiles import ReferenceUnavailable, engine_array, reference_batch
+from monitors.profiles import engine_array, live_reference_row, reference_and_schema, reference_table
 from monitors.schemas import SPLIT_COLUMN
 from monitors.storage import artefact_name, open_stored, store_bytes
 from registry.models import FeatureSchema, ModelVersion
-from registry.selectors import schema_current_or_none
 from vocabulary import ledger_actions
 
 if TYPE_CHECKING:
@@ -63,28 +62,29 @@ def artefact_seed(reference_sha256: str) -> int:
     return int(reference_sha256[:8], 16)
 
 
-def reference_artefact_compute(batch: Batch, schema: FeatureSchema) -> EngineArtefact:
-    """Compute the artefact of a reference batch under today's settings and code (stores nothing)."""
+def reference_artefact_compute(
+    batch: Batch, schema: FeatureSchema, *, table: pa.Table | None = None
+) -> EngineArtefact:
+    """Compute the artefact of a reference batch under today's settings and code (stores nothing).
+    ``table``: the reference already read by ``reference_table`` with at least the roles' columns."""
     from monitors.stats.reference_artefact import build_reference_artefact
 
     roles = artefact_roles(schema)
-    with open_stored(batch.storage_name) as handle:
-        parquet = pq.ParquetFile(handle)
-        available = set(parquet.schema_arrow.names)
-        wanted = [n for n in roles.all if n in available]
-        table = parquet.read(columns=[*wanted, SPLIT_COLUMN] if SPLIT_COLUMN in available else wanted)
+    if table is None:
+        table = reference_table(batch, roles.all)
+    available = set(table.column_names)
     roles = type(roles)(
         features=tuple(n for n in roles.features if n in available),
         target=roles.target if roles.target in available else None,
         prediction=roles.prediction if roles.prediction in available else None,
         scores=tuple(n for n in roles.scores if n in available),
     )
-    if SPLIT_COLUMN in table.column_names:
+    if SPLIT_COLUMN in available:
         holdout = pc.fill_null(pc.equal(table[SPLIT_COLUMN], "holdout"), False).to_numpy(zero_copy_only=False)
     else:
         holdout = np.zeros(table.num_rows, dtype=bool)
     return build_reference_artefact(
-        {n: engine_array(table[n]) for n in wanted},
+        {n: engine_array(table[n]) for n in roles.all},
         roles,
         holdout=np.asarray(holdout, dtype=bool),
         subsample_rows=settings.FLEETWATCH_REFERENCE_SUBSAMPLE_ROWS,
@@ -96,22 +96,21 @@ def reference_artefact_compute(batch: Batch, schema: FeatureSchema) -> EngineArt
 def reference_artefact_row(batch: Batch, schema: FeatureSchema) -> ReferenceArtefact | None:
     from monitors.stats.reference_artefact import ARTEFACT_CODE_VERSION
 
-    return ReferenceArtefact.objects.filter(
-        reference_sha256=batch.stored_sha256,
-        schema=schema,
-        code_version=ARTEFACT_CODE_VERSION,
-        purged_at__isnull=True,
-    ).first()
+    return live_reference_row(
+        ReferenceArtefact, batch=batch, schema=schema, code_version=ARTEFACT_CODE_VERSION
+    )
 
 
-def reference_artefact_build(*, batch: Batch, schema: FeatureSchema) -> tuple[ReferenceArtefact, bool]:
+def reference_artefact_build(
+    *, batch: Batch, schema: FeatureSchema, table: pa.Table | None = None
+) -> tuple[ReferenceArtefact, bool]:
     """The stored artefact of ``batch`` under ``schema`` and today's code: (row, built now)."""
     from monitors.stats.reference_artefact import ARTEFACT_CODE_VERSION
 
     existing = reference_artefact_row(batch, schema)
     if existing is not None:
         return existing, False
-    artefact = reference_artefact_compute(batch, schema)
+    artefact = reference_artefact_compute(batch, schema, table=table)
     data = artefact.to_bytes()
     sha = hashlib.sha256(data).hexdigest()
     name = artefact_name(model_uid=batch.model.uid, artefact_sha256=sha)
@@ -161,13 +160,12 @@ def reference_artefact_build(*, batch: Batch, schema: FeatureSchema) -> tuple[Re
     return row, True
 
 
-def reference_artefact_for_version(version: ModelVersion) -> ReferenceArtefact:
+def reference_artefact_for_version(
+    version: ModelVersion, *, table: pa.Table | None = None
+) -> ReferenceArtefact:
     """The version's stored artefact under its current schema; built first if there is none."""
-    batch = reference_batch(version)
-    schema = schema_current_or_none(version)
-    if schema is None:
-        raise ReferenceUnavailable(f"version {version} has no feature schema")
-    row, _ = reference_artefact_build(batch=batch, schema=schema)
+    batch, schema = reference_and_schema(version)
+    row, _ = reference_artefact_build(batch=batch, schema=schema, table=table)
     return row
 
 

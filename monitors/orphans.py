@@ -35,12 +35,13 @@ class SweepReport:
     labels_orphaned: dict[str, int]
 
 
-def _referenced(name: str) -> bool:
-    return (
-        Batch.objects.filter(storage_name=name, purged_at__isnull=True).exists()
-        or ReferenceProfile.objects.filter(storage_name=name, purged_at__isnull=True).exists()
-        or ReferenceArtefact.objects.filter(storage_name=name, purged_at__isnull=True).exists()
-        or FittedState.objects.filter(storage_name=name, purged_at__isnull=True).exists()
+# Every row kind that points at a stored file; a file is live while an unpurged row names it.
+_STORED_ROWS = (Batch, ReferenceProfile, ReferenceArtefact, FittedState)
+
+
+def stored_name_in_use(name: str) -> bool:
+    return any(
+        kind.objects.filter(storage_name=name, purged_at__isnull=True).exists() for kind in _STORED_ROWS
     )
 
 
@@ -61,9 +62,11 @@ def orphan_files_sweep(
     """Delete unreferenced stored files older than ``grace``; returns (deleted, kept as too young)."""
     grace = grace if grace is not None else timedelta(hours=settings.FLEETWATCH_ORPHAN_GRACE_HOURS)
     now = now or timezone.now()
-    live = set(Batch.objects.filter(purged_at__isnull=True).values_list("storage_name", flat=True))
-    for kept in (ReferenceProfile, ReferenceArtefact, FittedState):
-        live |= set(kept.objects.filter(purged_at__isnull=True).values_list("storage_name", flat=True))
+    live = {
+        name
+        for kind in _STORED_ROWS
+        for name in kind.objects.filter(purged_at__isnull=True).values_list("storage_name", flat=True)
+    }
     deleted: list[str] = []
     young: list[str] = []
     for prefix in DATA_PREFIXES:
@@ -80,7 +83,7 @@ def orphan_files_sweep(
             with transaction.atomic():
                 if model is not None:
                     model_lock(model)
-                if _referenced(name):
+                if stored_name_in_use(name):
                     continue
                 delete_stored(name)
             deleted.append(name)

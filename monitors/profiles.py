@@ -10,7 +10,8 @@ holdout rows is profiled whole.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +21,7 @@ from django.db import IntegrityError, transaction
 
 from audit.ledger import record
 from monitors.locks import model_lock
-from monitors.models import Batch, BatchKind, ReferenceProfile
+from monitors.models import Batch, BatchKind, ReferenceArtefact, ReferenceProfile
 from monitors.schemas import SPLIT_COLUMN, profile_schema
 from monitors.storage import open_stored, profile_name, store_bytes
 from registry.models import FeatureSchema, ModelVersion
@@ -30,6 +31,9 @@ from vocabulary import ledger_actions
 if TYPE_CHECKING:
     # The engine's profile itself; ``ReferenceProfile`` above is the row that says where it is stored.
     from monitors.stats.profile import ReferenceProfile as EngineProfile
+
+
+RowT = TypeVar("RowT", ReferenceProfile, ReferenceArtefact)
 
 
 class ReferenceUnavailable(Exception):
@@ -48,33 +52,55 @@ def reference_batch(version: ModelVersion) -> Batch:
     return batch
 
 
-def reference_profile_for(version: ModelVersion) -> EngineProfile:
-    """The stored profile for the version's reference under its current schema and today's
-    profile code; built and stored first if there is none."""
-    from monitors.stats.profile import PROFILE_CODE_VERSION
-    from monitors.stats.profile import ReferenceProfile as EngineProfile
+def reference_profile_names(schema: FeatureSchema) -> list[str]:
+    """The reference columns a profile under ``schema`` is built from."""
+    return [f.name for f in profile_schema(schema).features]
 
+
+def reference_and_schema(version: ModelVersion) -> tuple[Batch, FeatureSchema]:
+    """The version's live reference batch and its current feature schema."""
     batch = reference_batch(version)
     schema = schema_current_or_none(version)
     if schema is None:
         raise ReferenceUnavailable(f"version {version} has no feature schema")
-    stored = ReferenceProfile.objects.filter(
+    return batch, schema
+
+
+def live_reference_row(
+    model: type[RowT], *, batch: Batch, schema: FeatureSchema, code_version: str
+) -> RowT | None:
+    """The unpurged row (profile or artefact) built from ``batch`` under ``schema`` and code."""
+    return model.objects.filter(
         reference_sha256=batch.stored_sha256,
         schema=schema,
-        code_version=PROFILE_CODE_VERSION,
+        code_version=code_version,
         purged_at__isnull=True,
     ).first()
+
+
+def reference_profile_for(version: ModelVersion, *, table: pa.Table | None = None) -> EngineProfile:
+    """The stored profile for the version's reference under its current schema and today's
+    profile code; built and stored first if there is none (from ``table``, the reference as
+    ``reference_table`` read it, when the caller has it already)."""
+    from monitors.stats.profile import PROFILE_CODE_VERSION
+    from monitors.stats.profile import ReferenceProfile as EngineProfile
+
+    batch, schema = reference_and_schema(version)
+    stored = live_reference_row(
+        ReferenceProfile, batch=batch, schema=schema, code_version=PROFILE_CODE_VERSION
+    )
     if stored is not None:
         with open_stored(stored.storage_name) as handle:
             return EngineProfile.from_bytes(handle.read())
-    return _build(batch, schema)
+    return _build(batch, schema, table)
 
 
-def _build(batch: Batch, schema: FeatureSchema) -> EngineProfile:
+def _build(batch: Batch, schema: FeatureSchema, table: pa.Table | None) -> EngineProfile:
     from monitors.stats.profile import PROFILE_CODE_VERSION, build_reference_profile
 
     spec = profile_schema(schema)
-    columns = reference_columns(batch, [f.name for f in spec.features])
+    names = [f.name for f in spec.features]
+    columns = profile_columns(reference_table(batch, names) if table is None else table, names)
     profile = build_reference_profile(columns, spec)
     data = profile.to_bytes()
     name = profile_name(
@@ -116,13 +142,23 @@ def _build(batch: Batch, schema: FeatureSchema) -> EngineProfile:
     return profile
 
 
-def reference_columns(batch: Batch, names: list[str]) -> dict[str, np.ndarray]:
-    """The reference's non-holdout rows, as the statistics engine takes them."""
+def reference_table(batch: Batch, names: Iterable[str]) -> pa.Table:
+    """Those of ``names`` that the stored reference has, plus its split column if it has one."""
     with open_stored(batch.storage_name) as handle:
         parquet = pq.ParquetFile(handle)
         available = set(parquet.schema_arrow.names)
-        wanted = [n for n in names if n in available]
-        table = parquet.read(columns=[*wanted, SPLIT_COLUMN] if SPLIT_COLUMN in available else wanted)
+        wanted = [n for n in dict.fromkeys(names) if n in available]
+        return parquet.read(columns=[*wanted, SPLIT_COLUMN] if SPLIT_COLUMN in available else wanted)
+
+
+def reference_columns(batch: Batch, names: list[str]) -> dict[str, np.ndarray]:
+    """The reference's non-holdout rows, as the statistics engine takes them."""
+    return profile_columns(reference_table(batch, names), names)
+
+
+def profile_columns(table: pa.Table, names: list[str]) -> dict[str, np.ndarray]:
+    """The non-holdout rows of ``names`` in a table read by ``reference_table``."""
+    wanted = [n for n in names if n in table.column_names]
     if SPLIT_COLUMN in table.column_names:
         keep = pc.not_equal(table[SPLIT_COLUMN], "holdout")
         if pc.any(keep).as_py():

@@ -29,6 +29,7 @@ from monitors.models import (
     ReferenceArtefact,
     ReferenceProfile,
 )
+from monitors.orphans import stored_name_in_use
 from monitors.storage import delete_stored
 from registry.models import LifecycleStatus, MonitoredModel
 from vocabulary import ledger_actions
@@ -154,13 +155,7 @@ def _purge_model(
     )
     deleted = 0
     for name in sorted(names):
-        still_used = (
-            Batch.objects.filter(storage_name=name, purged_at__isnull=True).exists()
-            or ReferenceProfile.objects.filter(storage_name=name, purged_at__isnull=True).exists()
-            or ReferenceArtefact.objects.filter(storage_name=name, purged_at__isnull=True).exists()
-            or FittedState.objects.filter(storage_name=name, purged_at__isnull=True).exists()
-        )
-        if not still_used:
+        if not stored_name_in_use(name):
             delete_stored(name)
             deleted += 1
     return PurgeReport(

@@ -530,16 +530,26 @@ def _record_refusal(attempt: _Attempt, refusal: IngestRefusal) -> None:
 
 
 def _profile_after_registration(batch: Batch) -> None:
-    from monitors.artefacts import reference_artefact_for_version
-    from monitors.profiles import reference_profile_for
+    from monitors.artefacts import artefact_roles, reference_artefact_for_version
+    from monitors.profiles import (
+        reference_and_schema,
+        reference_profile_for,
+        reference_profile_names,
+        reference_table,
+    )
 
+    version: ModelVersion = batch.version  # type: ignore[assignment]
+    table = None
     try:
-        reference_profile_for(batch.version)  # type: ignore[arg-type]
+        reference, schema = reference_and_schema(version)
+        # One read of the Parquet serves both builds.
+        table = reference_table(reference, [*reference_profile_names(schema), *artefact_roles(schema).all])
+        reference_profile_for(version, table=table)
     except Exception:
         # The batch is in; the profile is rebuilt on first use by reference_profile_for.
         logger.exception("reference profile for batch %s could not be built", batch.pk)
     try:
-        reference_artefact_for_version(batch.version)  # type: ignore[arg-type]
+        reference_artefact_for_version(version, table=table)
     except Exception:
         # Likewise: built on the first run that asks for it, or by build_reference_artefacts.
         logger.exception("reference artefact for batch %s could not be built", batch.pk)

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from monitors.stats._json import JSONValue
 from monitors.stats.confusion import ConfusionResult, confusion_matrix, none_mask
 from monitors.stats.errors import ProfileFormatError, StatsConfigError, StatsInputError
-from monitors.stats.profile import _read_zip, _write_zip
+from monitors.stats.profile import _frozen, _read_zip, _write_zip
 
 #: Bump when what an artefact contains, or how it is computed, changes.
 ARTEFACT_CODE_VERSION = "1.0.0"
@@ -45,12 +45,6 @@ HISTOGRAM_BINS = 20
 
 Role = Literal["feature", "target", "prediction", "score"]
 IntArray = npt.NDArray[np.int64]
-
-
-def _frozen(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    array = np.ascontiguousarray(array)
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True)

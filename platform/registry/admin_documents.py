@@ -12,17 +12,13 @@ from typing import Any
 
 from django import forms
 
-from registry.documents.export import model_export, version_snapshot
+from registry.documents.export import model_export, username_of, version_snapshot
 from registry.documents.fields import json_safe
 from registry.documents.model_document import FORMAT
 from registry.models import ModelVersion, MonitoredModel
 from registry.services.errors import RegistryPermissionDenied, RegistryValidationError
 
 MODEL_USER_FIELDS = ("owner", "developer", "validator", "accountable_executive")
-
-
-def _username(user: Any) -> str | None:
-    return user.get_username() if user is not None else None
 
 
 def model_document(stored: MonitoredModel | None, data: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +32,7 @@ def model_document(stored: MonitoredModel | None, data: dict[str, Any]) -> dict[
     )
     for key, value in data.items():
         if key in MODEL_USER_FIELDS:
-            document[key] = _username(value)
+            document[key] = username_of(value)
         elif key == "team":
             document[key] = value.name if value is not None else None
         else:
@@ -61,7 +57,7 @@ def version_document(
     for key, value in data.items():
         if key == "model":
             continue
-        entry[key] = _username(value) if key == "validated_by" else json_safe(value)
+        entry[key] = username_of(value) if key == "validated_by" else json_safe(value)
     entry["baseline_metrics"] = sorted(baselines, key=lambda b: (b["metric"], b["holdout"]))
     document["versions"] = [{k: v for k, v in entry.items() if v not in (None, "")}]
     return document

@@ -67,7 +67,7 @@ _TESTS = (
     ),
     DriftTest(
         "chi2",
-        frozenset({"discrete", "binary", "tokens"}),
+        CATEGORICAL,
         "significance",
         0.02,
         "total variation distance",
@@ -143,24 +143,18 @@ _TESTS = (
 DRIFT_TESTS: Final = MappingProxyType({t.name: t for t in _TESTS})
 DRIFT_TEST_NAMES: Final = tuple(DRIFT_TESTS)
 SIGNIFICANCE_TESTS: Final = frozenset(t.name for t in _TESTS if t.family == "significance")
-DISTANCE_TESTS: Final = frozenset(t.name for t in _TESTS if t.family == "distance")
 DEFAULT_THRESHOLDS: Final = MappingProxyType({t.name: t.default_threshold for t in _TESTS})
 
 #: the component types each registry feature kind is profiled as (see monitors/stats/profile.py)
 FEATURE_KIND_COMPONENTS: Final = MappingProxyType(
     {
-        "numeric": frozenset({"continuous"}),
+        "numeric": CONTINUOUS,
         "categorical": frozenset({"discrete"}),
         "boolean": frozenset({"binary"}),
         "datetime": frozenset({"continuous", "discrete"}),
         "text": frozenset({"continuous", "tokens"}),
     }
 )
-
-
-def drift_tests_for_component(component: str) -> tuple[str, ...]:
-    """The tests that apply to one component type, in table order."""
-    return tuple(t.name for t in _TESTS if t.applies_to(component))
 
 
 def drift_tests_for_kind(kind: str) -> tuple[str, ...]:

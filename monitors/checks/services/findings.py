@@ -66,29 +66,37 @@ def drafts_of(stages: Sequence[StageRun]) -> dict[tuple[str, str], tuple[str, Fi
     return out
 
 
-def open_findings_of(run: CheckRun) -> Any:
-    """The open findings of the run's series (model version x window x run kind)."""
-    return Finding.objects.filter(
+def finished_stages(stages: Sequence[StageRun]) -> set[str]:
+    """The stages that ran to the end: only they may close a finding they no longer raise."""
+    return {s.name for s in stages if s.outcome.status == StageStatus.SUCCEEDED}
+
+
+def open_findings_of(run: CheckRun, *, for_update: bool = False) -> dict[tuple[str, str], Finding]:
+    """The open findings of the run's series (model version x window x run kind), by identity;
+    ``for_update`` locks them (inside the run's commit)."""
+    rows = Finding.objects.filter(
         version_id=run.version_id,
         window_start=run.window_start,
         window_end=run.window_end,
         run_kind=run.kind,
         closed_at__isnull=True,
     )
+    if for_update:
+        rows = rows.select_for_update()
+    return {(f.kind, f.subject): f for f in rows}
 
 
 def findings_commit(*, run: CheckRun, stages: Sequence[StageRun], now: datetime) -> FindingChanges:
     """Open, update and close the series' findings for ``run``. Call inside the run's commit."""
     changes = FindingChanges()
-    drafts = drafts_of(stages)
-    finished = {s.name for s in stages if s.outcome.status == StageStatus.SUCCEEDED}
-    open_rows = {(f.kind, f.subject): f for f in open_findings_of(run).select_for_update()}
+    finished = finished_stages(stages)
+    open_rows = open_findings_of(run, for_update=True)
 
-    for identity, (stage, draft) in drafts.items():
+    for identity, (stage, draft) in drafts_of(stages).items():
         row = open_rows.pop(identity, None)
         if row is None:
             changes.opened.append(
-                Finding.objects.create(
+                Finding(
                     model_id=run.model_id,
                     version_id=run.version_id,
                     window_start=run.window_start,
@@ -117,16 +125,21 @@ def findings_commit(*, run: CheckRun, stages: Sequence[StageRun], now: datetime)
             draft.note,
             now,
         )
-        row.save(
-            update_fields=["stage", "last_run", "revision", "severity", "numbers", "note", "last_seen_at"]
-        )
         changes.updated.append(row)
 
+    reason = f"no longer holds in revision {run.revision} (run #{run.pk})"
     for row in open_rows.values():
         if row.stage not in finished or row.revision > run.revision:
             continue
-        row.closed_at, row.closed_by_run = now, run
-        row.closed_reason = f"no longer holds in revision {run.revision} (run #{run.pk})"
-        row.save(update_fields=["closed_at", "closed_by_run", "closed_reason"])
+        row.closed_at, row.closed_by_run, row.closed_reason = now, run, reason
         changes.closed.append(row)
+
+    # One statement per kind of change, not one per finding.
+    Finding.objects.bulk_create(changes.opened)
+    Finding.objects.bulk_update(
+        changes.updated, ["stage", "last_run", "revision", "severity", "numbers", "note", "last_seen_at"]
+    )
+    Finding.objects.filter(pk__in=[row.pk for row in changes.closed]).update(
+        closed_at=now, closed_by_run=run, closed_reason=reason
+    )
     return changes

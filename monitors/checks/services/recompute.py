@@ -36,12 +36,11 @@ from monitors.checks.models import (
     RunOrigin,
     RunStatus,
     StageRecord,
-    StageStatus,
 )
 from monitors.checks.pinned import Pinned
 from monitors.checks.services.claim import Claim
 from monitors.checks.services.execute import ComputedRun, check_run_commit, run_playbook
-from monitors.checks.services.findings import StageRun, drafts_of, open_findings_of
+from monitors.checks.services.findings import StageRun, drafts_of, finished_stages, open_findings_of
 from vocabulary import ledger_actions
 
 _RUN_FIELDS = (
@@ -242,8 +241,8 @@ def finding_differences(*, run: CheckRun, stages: Sequence[StageRun]) -> list[st
     findings (recompute's report): opened, closed, or a changed severity or number."""
     out = []
     drafts = drafts_of(stages)
-    finished = {s.name for s in stages if s.outcome.status == StageStatus.SUCCEEDED}
-    open_rows = {(f.kind, f.subject): f for f in open_findings_of(run)}
+    finished = finished_stages(stages)
+    open_rows = open_findings_of(run)
     for identity in sorted(set(drafts) | set(open_rows)):
         label = " ".join(x for x in identity if x)
         if identity not in open_rows:

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 HEADLINE_FIELDS = ("drift_share", "drift_detected", "summary")
 
 
+def short(value: float | None) -> str:
+    """A number for a finding's note: four significant digits, ``-`` when there is none."""
+    return "-" if value is None else f"{value:.4g}"
+
+
 @dataclass(frozen=True)
 class FindingDraft:
     """A finding a stage raises, as plain data: a kind from ``vocabulary.findings``, what it is

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from monitors.checks.models import MetricResult, StageStatus
-from monitors.checks.stages.base import Earlier, FindingDraft, StageOutcome
+from monitors.checks.stages.base import Earlier, FindingDraft, StageOutcome, short
 
 if TYPE_CHECKING:
     from monitors.checks.run_inputs import RunInputs
@@ -30,10 +30,6 @@ ISSUE_KINDS = {
 }
 
 
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
 def column_drafts(quality: DataQualityResult, config: DriftConfig) -> list[FindingDraft]:
     """One finding per issue flagged on a column, with the numbers that flagged it."""
     column = quality.column
@@ -49,8 +45,8 @@ def column_drafts(quality: DataQualityResult, config: DriftConfig) -> list[Findi
             if issue == "missing_share_increase":
                 numbers["tolerance"] = config.missing_share_tolerance
             note = (
-                f"`{column}`: missing share {_share(quality.missing_share)} "
-                f"(reference {_share(quality.reference_missing_share)})"
+                f"`{column}`: missing share {short(quality.missing_share)} "
+                f"(reference {short(quality.reference_missing_share)})"
             )
         elif issue == "out_of_range":
             numbers = {
@@ -60,7 +56,7 @@ def column_drafts(quality: DataQualityResult, config: DriftConfig) -> list[Findi
                 "n_rows": quality.n_rows,
             }
             note = (
-                f"`{column}`: {_share(quality.out_of_range_share)} of values out of range "
+                f"`{column}`: {short(quality.out_of_range_share)} of values out of range "
                 f"(tolerance {config.out_of_range_tolerance:g})"
             )
         elif issue == "unseen_categories":
@@ -72,7 +68,7 @@ def column_drafts(quality: DataQualityResult, config: DriftConfig) -> list[Findi
                 "n_rows": quality.n_rows,
             }
             note = (
-                f"`{column}`: {_share(quality.unseen_share)} of values are categories the reference "
+                f"`{column}`: {short(quality.unseen_share)} of values are categories the reference "
                 f"never saw (tolerance {config.unseen_tolerance:g})"
             )
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from monitors.checks.models import FeatureResult, MetricResult, StageStatus
-from monitors.checks.stages.base import Earlier, FindingDraft, StageOutcome
+from monitors.checks.stages.base import Earlier, FindingDraft, StageOutcome, short
 
 if TYPE_CHECKING:
     from monitors.checks.run_inputs import RunInputs
@@ -48,10 +48,6 @@ def feature_row(
     )
 
 
-def _g(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
 def _test_numbers(result: FeatureDriftResult) -> dict[str, object]:
     return {
         "component": result.component,
@@ -79,9 +75,13 @@ def _share_numbers(share: DriftShare) -> dict[str, object]:
 def drift_drafts(result: UnivariateCheckResult) -> list[FindingDraft]:
     """The findings of one univariate check: drifted features, the share, drifted segments."""
     share = result.drift_share
+    drifted: dict[str, list[FeatureDriftResult]] = {}
+    for r in result.features:
+        if r.role == "primary" and r.drifted:
+            drifted.setdefault(r.feature, []).append(r)
     drafts = []
     for feature in share.drifted_features:
-        tests = [r for r in result.features if r.feature == feature and r.role == "primary" and r.drifted]
+        tests = drifted[feature]
         first = tests[0]
         numbers = _test_numbers(first)
         if len(tests) > 1:
@@ -91,7 +91,7 @@ def drift_drafts(result: UnivariateCheckResult) -> list[FindingDraft]:
                 kind="drift.feature",
                 subject=feature,
                 numbers=numbers,
-                note=f"`{feature}` drifted: {first.test} {_g(first.statistic)} "
+                note=f"`{feature}` drifted: {first.test} {short(first.statistic)} "
                 f"(threshold {first.threshold:g})",
             )
         )
@@ -101,7 +101,7 @@ def drift_drafts(result: UnivariateCheckResult) -> list[FindingDraft]:
                 kind="drift.share",
                 subject="drift_share",
                 numbers=_share_numbers(share),
-                note=f"drift share {_g(share.share)} over the threshold {share.threshold:g}",
+                note=f"drift share {short(share.share)} over the threshold {share.threshold:g}",
             )
         )
     for segment in result.segments:
@@ -112,7 +112,7 @@ def drift_drafts(result: UnivariateCheckResult) -> list[FindingDraft]:
                     kind="drift.segment",
                     subject=label,
                     numbers=_share_numbers(segment.drift_share),
-                    note=f"segment {label}: drift share {_g(segment.drift_share.share)} "
+                    note=f"segment {label}: drift share {short(segment.drift_share.share)} "
                     f"over the threshold {segment.drift_share.threshold:g}",
                 )
             )

@@ -26,7 +26,8 @@ from registry.models import (
 )
 
 
-def _username(user: AbstractBaseUser | None) -> str | None:
+def username_of(user: AbstractBaseUser | None) -> str | None:
+    """How documents and ledger entries name a person: by username."""
     return user.get_username() if user is not None else None
 
 
@@ -42,14 +43,14 @@ def model_fields_snapshot(model: MonitoredModel) -> dict[str, Any]:
         "affects_natural_persons": model.affects_natural_persons,
         "task_type": model.task_type,
         "business_unit": model.business_unit,
-        "owner": _username(model.owner),
+        "owner": username_of(model.owner),
         "team": model.team.name,
-        "developer": _username(model.developer),
-        "validator": _username(model.validator),
-        "accountable_executive": _username(model.accountable_executive),
+        "developer": username_of(model.developer),
+        "validator": username_of(model.validator),
+        "accountable_executive": username_of(model.accountable_executive),
         "risk_tier": model.risk_tier,
         "risk_tier_rationale": model.risk_tier_rationale,
-        "risk_tier_set_by": _username(model.risk_tier_set_by),
+        "risk_tier_set_by": username_of(model.risk_tier_set_by),
         "risk_tier_set_at": iso(model.risk_tier_set_at),
         "regulatory_scope": list(model.regulatory_scope or []),
         "personal_data": model.personal_data,
@@ -68,9 +69,9 @@ def version_snapshot(version: ModelVersion) -> dict[str, Any]:
         "role": version.role,
         "deployed_at": iso(version.deployed_at),
         "validated_at": iso(version.validated_at),
-        "validated_by": _username(version.validated_by),
+        "validated_by": username_of(version.validated_by),
         "retired_at": iso(version.retired_at),
-        "retired_by": _username(version.retired_by),
+        "retired_by": username_of(version.retired_by),
         "baseline_metrics": sorted(
             (
                 {"metric": b.metric, "value": b.value, "holdout": b.holdout}

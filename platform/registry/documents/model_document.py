@@ -48,8 +48,8 @@ from registry.models import (
     WindowAlignment,
 )
 from registry.rules import MONITORED_STATUSES
-from registry.strictness import TASK_METRICS
 from vocabulary.drift_tests import DRIFT_TEST_NAMES, drift_tests_for_kind, unknown_test_message
+from vocabulary.metrics import TASK_METRICS
 
 FORMAT = "fleetwatch.model/v1"
 

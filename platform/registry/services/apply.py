@@ -18,19 +18,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registry import rules, selectors, strictness
-from registry.documents import (
-    DocumentInvalid,
-    ModelDocument,
-    VersionDocument,
-    content_sha256,
-    iso,
-    join,
-    json_safe,
-    model_fields_snapshot,
-    read_document,
-    schema_content,
-    version_snapshot,
-)
+from registry.documents.export import model_fields_snapshot, schema_content, username_of, version_snapshot
+from registry.documents.fields import DocumentInvalid, content_sha256, iso, json_safe
+from registry.documents.model_document import ModelDocument, VersionDocument, read_document
+from registry.documents.yaml_lines import join
 from registry.models import (
     BaselineMetric,
     FeatureSchema,
@@ -38,12 +29,11 @@ from registry.models import (
     LifecycleStatus,
     ModelVersion,
     MonitoredModel,
-    RetrainingPolicy,
     RiskTier,
     VersionRole,
 )
 from registry.permissions import can_change_model, can_register_models, can_view_model, has_role
-from registry.services.audit import ChangeRecorder, record_refusal
+from registry.services.audit import ChangeRecorder, model_ref, record_refusal
 from registry.services.errors import (
     RegistryLooseningRefused,
     RegistryPermissionDenied,
@@ -53,7 +43,9 @@ from registry.services.versioning import (
     SectionOutcome,
     describe_change,
     evaluate_section,
+    own_in_force,
     section_version_create,
+    tier_default,
 )
 from vocabulary import ledger_actions
 from vocabulary.roles import MODEL_OWNER, MODEL_RISK
@@ -149,7 +141,7 @@ def _record(
         user=user,
         subject=model,
         payload={
-            "model": {"slug": model.slug, "uid": str(model.uid)}
+            "model": model_ref(model)
             if model
             else {"slug": slug if isinstance(slug, str) else None, "uid": None},
             "refusal": "permission" if isinstance(error, RegistryPermissionDenied) else "loosening",
@@ -311,7 +303,7 @@ class _Apply:
             fields["risk_tier_set_by"] = (
                 self.user.get_username()
                 if tier_changed
-                else _username(model.risk_tier_set_by if model else None)
+                else username_of(model.risk_tier_set_by if model else None)
             )
         if fields["risk_tier_set_at"] is None:
             fields["risk_tier_set_at"] = (
@@ -338,7 +330,7 @@ class _Apply:
                 setattr(model, key, value)
         model.save()
         after = model_fields_snapshot(model)
-        ref = {"slug": model.slug, "uid": str(model.uid)}
+        ref = model_ref(model)
         if before is None:
             self.changes.append(f"created model {model.slug}")
             self.ledger.created(ledger_actions.REGISTRY_MODEL_CREATED, model, after, model=ref)
@@ -367,8 +359,9 @@ class _Apply:
         listed = {v.label for v in self.doc.versions}
         for label, current in existing.items():
             if label not in listed:
+                stored = version_snapshot(current)
                 plans.append(
-                    _VersionPlan(doc=None, current=current, state=version_snapshot(current), schema=None)
+                    _VersionPlan(doc=None, current=current, stored=stored, state=stored, schema=None)
                 )
         self._check_one_champion(plans)
         return plans
@@ -411,7 +404,7 @@ class _Apply:
         )
         for key, message in problems.items():
             self.errors[join(path, key)] = message
-        return _VersionPlan(doc=doc, current=current, state=state, schema=doc.schema)
+        return _VersionPlan(doc=doc, current=current, stored=before, state=state, schema=doc.schema)
 
     def _check_one_champion(self, plans: list[_VersionPlan]) -> None:
         champions = [p for p in plans if p.is_production_champion]
@@ -448,12 +441,8 @@ class _Apply:
     def _policy_in_force_metric(self) -> str | None:
         fields = self.doc.fields
         tier, task_type = fields["risk_tier"], fields["task_type"]
-        own = selectors.own_in_force(RetrainingPolicy, self.model, tier) if self.model is not None else None
-        metric = (
-            own.performance_metric
-            if own is not None
-            else selectors.tier_default_policy(tier).performance_metric
-        )
+        in_force = own_in_force("policy", self.model, tier) or tier_default("policy", tier)
+        metric = in_force.performance_metric
         if metric not in strictness.TASK_METRICS[task_type]:
             self.errors["policy"] = (
                 f"a {task_type} model needs its own retraining policy: the {tier} tier's "
@@ -487,8 +476,7 @@ class _Apply:
                 self._write_schema(model, version, plan.schema)
 
     def _write_version(self, model: MonitoredModel, plan: _VersionPlan) -> ModelVersion:
-        state, version = plan.state, plan.current
-        before = version_snapshot(version) if version is not None else None
+        state, version, before = plan.state, plan.current, plan.stored
         if before == state:
             assert version is not None
             return version
@@ -509,7 +497,7 @@ class _Apply:
                 BaselineMetric(version=version, **b) for b in state["baseline_metrics"]
             )
         after = version_snapshot(version)
-        ref = {"slug": model.slug, "uid": str(model.uid)}
+        ref = model_ref(model)
         if before is None:
             role = f", {after['role']}" if after["role"] else ""
             self.changes.append(f"version {version.label} registered ({after['status']}{role})")
@@ -546,7 +534,7 @@ class _Apply:
             ledger_actions.REGISTRY_SCHEMA_CREATED,
             schema,
             {
-                "model": {"slug": model.slug, "uid": str(model.uid)},
+                "model": model_ref(model),
                 "version": version.label,
                 "number": schema.number,
                 "content_sha256": schema.content_sha256,
@@ -577,6 +565,7 @@ class _Apply:
 class _VersionPlan:
     doc: VersionDocument | None  # None: registered, not in the document, left as it is
     current: ModelVersion | None
+    stored: dict[str, Any] | None  # ``version_snapshot`` of ``current``, taken once
     state: dict[str, Any]
     schema: dict[str, Any] | None
 
@@ -585,10 +574,6 @@ class _VersionPlan:
         return (
             self.state["status"] == LifecycleStatus.PRODUCTION and self.state["role"] == VersionRole.CHAMPION
         )
-
-
-def _username(user: Any) -> str | None:
-    return user.get_username() if user is not None else None
 
 
 def _parse_iso(value: str | None) -> dt.datetime | None:

@@ -16,6 +16,7 @@ from typing import Any
 from audit.ledger import Actor, record
 from audit.ledger.context import current_actor
 from audit.ledger.services import Subject
+from registry.models import MonitoredModel
 from registry.permissions import is_service_account
 
 
@@ -33,6 +34,13 @@ def with_operator(payload: dict[str, Any]) -> dict[str, Any]:
     if context.kind == "operator":
         payload = {**payload, "operator": context.name}
     return payload
+
+
+def model_ref(model: MonitoredModel | None) -> dict[str, Any] | None:
+    """How a ledger payload names a model: its slug and its permanent id."""
+    if model is None:
+        return None
+    return {"slug": model.slug, "uid": str(model.uid)}
 
 
 def changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

@@ -17,7 +17,7 @@ from registry.documents.fields import content_sha256, iso
 from registry.documents.model_document import THRESHOLD_TESTS
 from registry.models import MonitoredModel, PolicyException
 from registry.permissions import can_approve_exceptions, can_change_model, can_view_model
-from registry.services.audit import actor_for, record_refusal, with_operator
+from registry.services.audit import actor_for, model_ref, record_refusal, with_operator
 from registry.services.errors import RegistryPermissionDenied, RegistryValidationError
 from registry.strictness import exception_field_names
 from vocabulary import ledger_actions
@@ -28,7 +28,7 @@ MAX_EXCEPTION_DAYS = 365
 def exception_snapshot(exception: PolicyException) -> dict[str, Any]:
     return {
         "id": exception.pk,
-        "model": {"slug": exception.model.slug, "uid": str(exception.model.uid)},
+        "model": model_ref(exception.model),
         "target": exception.target,
         "fields": list(exception.fields),
         "reason": exception.reason,
@@ -138,7 +138,7 @@ def _refuse(
         action=action,
         user=user,
         subject=subject,
-        payload={**extra, "model": {"slug": model.slug, "uid": str(model.uid)}, "errors": error.errors},
+        payload={**extra, "model": model_ref(model), "errors": error.errors},
     )
     raise error
 

@@ -14,7 +14,7 @@ from registry.documents.export import plan_content, policy_content
 from registry.documents.fields import content_sha256
 from registry.documents.model_document import SectionDocument
 from registry.models import MonitoredModel, MonitoringPlan, PolicyException, RetrainingPolicy
-from registry.services.audit import ChangeRecorder
+from registry.services.audit import ChangeRecorder, model_ref
 from vocabulary import ledger_actions
 
 Kind = Literal["plan", "policy"]
@@ -199,8 +199,9 @@ def section_version_create(
 
 def version_payload(outcome: SectionOutcome, row: Any, model: MonitoredModel | None) -> dict[str, Any]:
     previous = outcome.in_force
+    before = content_of(outcome.kind, previous)
     return {
-        "model": _model_ref(model),
+        "model": model_ref(model),
         "tier": outcome.tier,
         "number": row.number,
         "reason": row.reason,
@@ -209,21 +210,13 @@ def version_payload(outcome: SectionOutcome, row: Any, model: MonitoredModel | N
             "number": previous.number,
             "tier_default": previous.model_id is None,
             "content_sha256": previous.content_sha256,
-            "content": content_of(outcome.kind, previous),
+            "content": before,
         },
         "after": outcome.content,
-        "changed": sorted(
-            k for k, v in outcome.content.items() if content_of(outcome.kind, previous).get(k) != v
-        ),
+        "changed": sorted(k for k, v in outcome.content.items() if before.get(k) != v),
         "loosened": [x.field for x in outcome.loosenings],
         "exception": row.exception_id,
     }
-
-
-def _model_ref(model: MonitoredModel | None) -> dict[str, Any] | None:
-    if model is None:
-        return None
-    return {"slug": model.slug, "uid": str(model.uid)}
 
 
 def describe_change(outcome: SectionOutcome, row: Any) -> str:
